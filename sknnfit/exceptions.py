@@ -1,0 +1,27 @@
+"""Warnings and errors raised by sknnfit."""
+
+from sklearn.exceptions import ConvergenceWarning
+
+__all__ = [
+    "ConvergenceWarning",
+    "DivergenceError",
+    "DivergenceWarning",
+    "ExtrapolationWarning",
+    "FitInterruptedWarning",
+]
+
+
+class DivergenceWarning(RuntimeWarning):
+    """Training produced a NaN or infinite loss and was recovered."""
+
+
+class DivergenceError(FloatingPointError):
+    """Training diverged and no usable weights were left."""
+
+
+class FitInterruptedWarning(UserWarning):
+    """fit was interrupted (Ctrl-C); the model keeps the best weights so far."""
+
+
+class ExtrapolationWarning(UserWarning):
+    """predict was asked about rows outside the box seen in training."""

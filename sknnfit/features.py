@@ -1,0 +1,108 @@
+"""Input transforms: standardisation, and log for columns that span decades.
+
+Built from scikit-learn's FunctionTransformer and StandardScaler; the only code of
+our own is the rule that picks the log columns and the check that they stay
+positive at predict time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+INPUT_TRANSFORMS = ("auto", "standard", "log", "none")
+
+#: "auto" takes the log of strictly positive columns whose max/min exceeds this.
+DECADES_RATIO = 100.0
+
+
+def log_columns_rule(X):
+    """Indices of strictly positive columns spanning more than two decades.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+
+    Returns
+    -------
+    columns : list of int
+    """
+    X = np.asarray(X, dtype=np.float64)
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(lo > 0, hi / lo, 0.0)
+    return [int(j) for j in np.flatnonzero((lo > 0) & (ratio > DECADES_RATIO))]
+
+
+def _log_columns(X, columns=()):
+    X = np.array(X, dtype=np.float64, copy=True)
+    if len(columns):
+        sub = X[:, columns]
+        if np.any(sub <= 0):
+            bad = [columns[j] for j in np.flatnonzero((sub <= 0).any(axis=0))]
+            raise ValueError(
+                f"Column(s) {bad} were log-transformed at fit time (they were "
+                "strictly positive and spanned decades) but now contain values "
+                f"<= 0 (smallest: {sub.min():.6g}). Pass positive values, or refit "
+                "with input_transform='standard'."
+            )
+        X[:, columns] = np.log(sub)
+    return X
+
+
+def _exp_columns(X, columns=()):
+    X = np.array(X, dtype=np.float64, copy=True)
+    if len(columns):
+        X[:, columns] = np.exp(X[:, columns])
+    return X
+
+
+def make_input_transformer(kind, X):
+    """Build the (unfitted) input transformer for ``input_transform=kind``.
+
+    Parameters
+    ----------
+    kind : {"auto", "standard", "log", "none"}
+        ``"auto"``: log of strictly positive columns spanning more than two decades
+        (max/min > 100), then standardise every column. ``"standard"``: standardise
+        only. ``"log"``: log of every strictly positive column, then standardise.
+        ``"none"``: pass through.
+    X : ndarray of shape (n_samples, n_features)
+        Training inputs, used to choose the log columns.
+
+    Returns
+    -------
+    transformer : sklearn Pipeline or FunctionTransformer
+    log_columns : list of int
+        The columns that will be log-transformed.
+    """
+    if kind == "none":
+        return FunctionTransformer(validate=False), []
+    if kind == "standard":
+        cols = []
+    elif kind == "auto":
+        cols = log_columns_rule(X)
+    elif kind == "log":
+        cols = [int(j) for j in np.flatnonzero(np.asarray(X).min(axis=0) > 0)]
+    else:
+        raise ValueError(
+            f"input_transform must be one of {INPUT_TRANSFORMS}; got {kind!r}."
+        )
+    steps = []
+    if cols:
+        steps.append(
+            (
+                "log",
+                FunctionTransformer(
+                    _log_columns,
+                    inverse_func=_exp_columns,
+                    kw_args={"columns": cols},
+                    inv_kw_args={"columns": cols},
+                    validate=False,
+                    check_inverse=False,
+                ),
+            )
+        )
+    steps.append(("scale", StandardScaler()))
+    return Pipeline(steps), cols
