@@ -6,6 +6,7 @@ import difflib
 import math
 import numbers
 import warnings
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -81,7 +82,8 @@ def _check_numeric_frame(X, name="X"):
     ]
     if bad:
         raise ValueError(
-            f"{name} has non-numeric column(s) {bad[:5]}{'...' if len(bad) > 5 else ''}."
+            f"{name} has non-numeric column(s) {bad[:5]}"
+            f"{'...' if len(bad) > 5 else ''}."
             " NNRegressor needs numbers: encode categories first, e.g. "
             "ColumnTransformer([('cat', OneHotEncoder(), cat_columns)], "
             "remainder='passthrough') in a Pipeline."
@@ -199,7 +201,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     (3,)
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "linear_skip": ["boolean"],

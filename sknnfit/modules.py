@@ -1,4 +1,4 @@
-"""PyTorch modules built by :class:`sknnfit.NNRegressor` (torch only, no scikit-learn)."""
+"""PyTorch modules built by :class:`sknnfit.NNRegressor` (torch only, no sklearn)."""
 
 from __future__ import annotations
 
