@@ -137,8 +137,14 @@ def make_criterion(name):
 LR_SCHEDULES = ("none", "onecycle", "cosine", "plateau")
 
 
-def lr_schedule_callback(name, *, lr, max_epochs, steps_per_epoch, monitor):
-    """skorch LRScheduler for the ``lr_schedule`` parameter, or None."""
+def lr_schedule_callback(
+    name, *, lr, max_epochs, steps_per_epoch, monitor, cycle_momentum=True
+):
+    """skorch LRScheduler for the ``lr_schedule`` parameter, or None.
+
+    ``cycle_momentum`` must be False for optimizers without momentum or betas
+    (L-BFGS, SignAgree).
+    """
     if name == "none":
         return None
     if name == "onecycle":
@@ -146,6 +152,7 @@ def lr_schedule_callback(name, *, lr, max_epochs, steps_per_epoch, monitor):
             policy=torch.optim.lr_scheduler.OneCycleLR,
             max_lr=lr,
             total_steps=max(2, max_epochs * steps_per_epoch),
+            cycle_momentum=cycle_momentum,
             step_every="batch",
         )
     if name == "cosine":

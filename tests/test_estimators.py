@@ -1,0 +1,334 @@
+"""Behaviour of NNRegressor: sklearn integration, shapes, dtypes, training records."""
+
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sknnfit import NNRegressor
+from sknnfit.exceptions import ConvergenceWarning, ExtrapolationWarning
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sknnfit.exceptions.ExtrapolationWarning",
+    "ignore::sklearn.exceptions.ConvergenceWarning",
+)
+
+
+def small(**kw):
+    params = {"hidden_layer_sizes": (16,), "max_epochs": 5, "random_state": 0}
+    params.update(kw)
+    return NNRegressor(**params)
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(120, 3))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2 - 0.5 * X[:, 2]
+    return X, y
+
+
+def test_fits_a_smooth_function_well(data):
+    X, y = data
+    model = NNRegressor(max_epochs=150, random_state=0).fit(X, y)
+    assert model.score(X, y) > 0.99
+
+
+def test_one_dimensional_y_gives_one_dimensional_predictions(data):
+    X, y = data
+    pred = small().fit(X, y).predict(X)
+    assert pred.shape == (120,)
+    assert pred.dtype == np.float64
+
+
+@pytest.mark.parametrize("n_outputs", [1, 19])
+def test_two_dimensional_y_keeps_its_shape(data, n_outputs):
+    X, y = data
+    Y = np.column_stack([y * (k + 1) for k in range(n_outputs)])
+    model = small().fit(X, Y)
+    assert model.n_outputs_ == n_outputs
+    assert model.predict(X).shape == (120, n_outputs)
+
+
+def test_targets_are_standardised_per_output(data):
+    X, y = data
+    Y = np.column_stack([y, 1e6 * y + 5e6])
+    model = small(max_epochs=80).fit(X, Y)
+    np.testing.assert_allclose(model.y_mean_, Y.mean(axis=0))
+    np.testing.assert_allclose(model.y_scale_, Y.std(axis=0))
+    pred = model.predict(X)
+    # Both outputs are learnt on the same scale: the huge one is fitted as well
+    # as the small one.
+    r0 = np.abs(pred[:, 0] - Y[:, 0]).mean() / Y[:, 0].std()
+    r1 = np.abs(pred[:, 1] - Y[:, 1]).mean() / Y[:, 1].std()
+    assert r0 < 0.3 and abs(r1 - r0) < 0.05
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_accepts_float_and_int_inputs(data, dtype):
+    X, y = data
+    Xd = (X * 10).astype(dtype)
+    pred = small().fit(Xd, y).predict(Xd)
+    assert np.isfinite(pred).all()
+
+
+def test_dataframe_input_records_feature_names(data):
+    X, y = data
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    model = small().fit(df, y)
+    assert list(model.feature_names_in_) == ["a", "b", "c"]
+    np.testing.assert_array_equal(model.predict(df), model.predict(X))
+
+
+def test_fitted_attributes(data):
+    X, y = data
+    model = small(max_epochs=7).fit(X, y)
+    assert model.n_features_in_ == 3
+    assert model.n_epochs_ == 7
+    assert len(model.loss_curve_) == 7
+    assert model.validation_scores_ is None
+    assert model.device_ == "cpu"
+    assert model.batch_size_ == 32
+    assert model.best_epoch_ == 7
+    assert isinstance(model.net_.module_, torch.nn.Module)
+
+
+def test_early_stopping_holds_out_data_and_restores_best_weights(data):
+    X, y = data
+    model = small(
+        early_stopping=True,
+        patience=3,
+        max_epochs=300,
+        lr=0.05,
+        validation_fraction=0.2,
+    ).fit(X, y)
+    assert model.n_epochs_ < 300
+    assert len(model.validation_scores_) == model.n_epochs_
+    best = int(np.argmin(model.validation_scores_)) + 1
+    assert model.best_epoch_ == best
+    # The restored weights reproduce the best validation loss, not the last one.
+    assert min(model.validation_scores_) <= model.validation_scores_[-1]
+
+
+def test_no_validation_split_without_early_stopping(data):
+    X, y = data
+    model = small().fit(X, y)
+    assert model.net_.train_split is None
+    assert "valid_loss" not in model.net_.history[-1]
+
+
+def test_convergence_warning_when_still_improving(data):
+    X, y = data
+    with pytest.warns(ConvergenceWarning, match="max_epochs=10"):
+        NNRegressor(
+            hidden_layer_sizes=(8,),
+            max_epochs=10,
+            lr=1e-2,
+            lr_schedule="none",
+            random_state=0,
+        ).fit(X, y)
+
+
+def test_extrapolation_warning_gives_fraction_outside(data):
+    X, y = data
+    model = small().fit(X, y)
+    X_out = X.copy()
+    X_out[:30, 0] = 5.0
+    with pytest.warns(ExtrapolationWarning, match=r"25\.0% of the rows"):
+        model.predict(X_out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ExtrapolationWarning)
+        model.predict(X)
+
+
+def test_same_random_state_gives_identical_predictions(data):
+    X, y = data
+    a = small(random_state=3).fit(X, y).predict(X)
+    b = small(random_state=3).fit(X, y).predict(X)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_random_state_none_varies(data):
+    X, y = data
+    a = small(random_state=None).fit(X, y).predict(X)
+    b = small(random_state=None).fit(X, y).predict(X)
+    assert not np.array_equal(a, b)
+
+
+def test_fit_does_not_touch_global_rngs(data):
+    X, y = data
+    np.random.seed(123)  # noqa: NPY002 - the global state is what we check
+    torch.manual_seed(123)
+    expected_np = np.random.get_state()[1].copy()  # noqa: NPY002
+    expected_torch = torch.get_rng_state().clone()
+    small(random_state=0).fit(X, y)
+    assert np.array_equal(np.random.get_state()[1], expected_np)  # noqa: NPY002
+    assert torch.equal(torch.get_rng_state(), expected_torch)
+
+
+def test_thread_count_is_restored(data):
+    X, y = data
+    before = torch.get_num_threads()
+    small(n_threads=1).fit(X, y).predict(X)
+    assert torch.get_num_threads() == before
+
+
+def test_predict_before_fit_raises():
+    with pytest.raises(NotFittedError):
+        NNRegressor().predict(np.zeros((2, 2)))
+
+
+def test_wrong_number_of_features_at_predict(data):
+    X, y = data
+    model = small().fit(X, y)
+    with pytest.raises(ValueError, match="X has 2 features, but NNRegressor"):
+        model.predict(X[:, :2])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_inputs_are_rejected_with_position(data, bad):
+    X, y = data
+    X = X.copy()
+    X[4, 2] = bad
+    with pytest.raises(ValueError, match="row 4, column 2"):
+        small().fit(X, y)
+    y2 = y.copy()
+    y2[7] = bad
+    with pytest.raises(ValueError, match=r"Input y contains .* first at row 7"):
+        small().fit(data[0], y2)
+
+
+def test_empty_data_is_rejected():
+    with pytest.raises(ValueError, match="0 sample"):
+        small().fit(np.zeros((0, 3)), np.zeros(0))
+
+
+def test_string_column_in_dataframe_is_named(data):
+    X, y = data
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    df["colour"] = "red"
+    with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['colour'\]"):
+        small().fit(df, y)
+
+
+def test_clone_and_params_round_trip():
+    model = NNRegressor(hidden_layer_sizes=(4, 4), lr=0.01, net_params={"a": 1})
+    twin = clone(model)
+    assert twin.get_params() == model.get_params()
+    assert twin.net_params is not model.net_params
+    twin.set_params(lr=0.5)
+    assert twin.lr == 0.5 and model.lr == 0.01
+
+
+def test_set_params_suggests_close_name():
+    with pytest.raises(ValueError, match="Did you mean 'max_epochs'"):
+        NNRegressor().set_params(max_epoch=3)
+
+
+def test_pipeline_and_grid_search(data):
+    X, y = data
+    pipe = Pipeline([("scale", StandardScaler()), ("nn", small())])
+    search = GridSearchCV(
+        pipe,
+        {"nn__hidden_layer_sizes": [(8,), (16,)], "nn__lr": [1e-3, 1e-2]},
+        cv=2,
+        n_jobs=2,
+    )
+    search.fit(X, y)
+    assert set(search.best_params_) == {"nn__hidden_layer_sizes", "nn__lr"}
+    assert search.predict(X).shape == (120,)
+
+
+@pytest.mark.parametrize("dump", ["pickle", "joblib"])
+def test_pickle_round_trip_gives_identical_predictions(data, dump, tmp_path):
+    X, y = data
+    model = small().fit(X, y)
+    if dump == "pickle":
+        other = pickle.loads(pickle.dumps(model))
+    else:
+        joblib.dump(model, tmp_path / "m.joblib")
+        other = joblib.load(tmp_path / "m.joblib")
+    np.testing.assert_array_equal(model.predict(X), other.predict(X))
+
+
+def test_log_input_transform_for_decade_spanning_columns():
+    rng = np.random.default_rng(1)
+    X = np.column_stack([10 ** rng.uniform(-3, 3, 300), rng.uniform(1, 2, 300)])
+    y = np.log10(X[:, 0]) + X[:, 1]
+    model = NNRegressor(max_epochs=60, random_state=0).fit(X, y)
+    assert model.log_columns_ == [0]
+    assert model.score(X, y) > 0.99
+    with pytest.raises(ValueError, match="log-transformed at fit time"):
+        model.predict(np.array([[-1.0, 1.5]]))
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd", "lbfgs", "signagree"])
+def test_every_optimizer_trains(data, optimizer):
+    X, y = data
+    model = small(optimizer=optimizer, max_epochs=3, lr=1e-2).fit(X, y)
+    assert np.isfinite(model.predict(X)).all()
+
+
+@pytest.mark.parametrize("schedule", ["none", "onecycle", "cosine", "plateau"])
+@pytest.mark.parametrize("loss", ["mse", "mae", "huber"])
+def test_schedules_and_losses(data, schedule, loss):
+    X, y = data
+    model = small(lr_schedule=schedule, loss=loss, max_epochs=3).fit(X, y)
+    assert np.isfinite(model.predict(X)).all()
+
+
+@pytest.mark.parametrize(
+    "activation", ["relu", "leaky_relu", "tanh", "gelu", "silu", "sin"]
+)
+def test_every_activation_trains(data, activation):
+    X, y = data
+    model = small(activation=activation, max_epochs=3).fit(X, y)
+    assert np.isfinite(model.predict(X)).all()
+
+
+def test_verbose_shows_progress_bar(data, capsys):
+    X, y = data
+    small(verbose=1, max_epochs=2).fit(X, y)
+    err = capsys.readouterr().err
+    assert "2/2" in err and "loss=" in err
+
+
+def test_silent_by_default(data, capsys):
+    X, y = data
+    small().fit(X, y)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_net_params_escape_hatch_is_applied_and_not_mutated(data):
+    X, y = data
+    params = {"optimizer__eps": 1e-5, "module__sin_w0": 2.0}
+    model = small(net_params=params, activation="sin").fit(X, y)
+    assert model.net_.optimizer_.param_groups[0]["eps"] == 1e-5
+    assert model.net_.module_.hidden[1].w0 == 2.0
+    assert params == {"optimizer__eps": 1e-5, "module__sin_w0": 2.0}
+
+
+def test_cuda_requested_without_gpu_raises(data):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(ValueError, match="no CUDA device"):
+        small(device="cuda").fit(*data)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_fit_predicts_like_cpu(data):
+    X, y = data
+    model = small(device="cuda").fit(X, y)
+    assert model.device_ == "cuda"
+    assert next(model.net_.module_.parameters()).is_cuda
+    assert np.isfinite(model.predict(X)).all()
