@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
+import itertools
 import math
 import numbers
 import warnings
@@ -20,17 +22,20 @@ from skorch.helper import predefined_split
 
 from ._device import loadable_device, resolve_device, seeded_torch, torch_threads
 from .exceptions import ConvergenceWarning, ExtrapolationWarning
-from .features import INPUT_TRANSFORMS, make_input_transformer
+from .features import BASES, INPUT_TRANSFORMS, make_base, make_input_transformer
 from .modules import ACTIVATIONS, MLP
 from .training import (
     LOSSES,
     LR_SCHEDULES,
     OPTIMIZERS,
+    BatchGrowth,
+    BatchSchedule,
     ProgressBar,
     TensorBatchIterator,
     TrainingMonitor,
     copy_params,
     grad_clip_callback,
+    loss_weights,
     lr_schedule_callback,
     make_criterion,
     optimizer_spec,
@@ -38,6 +43,22 @@ from .training import (
 
 #: Rows per forward pass at predict time (memory, not accuracy).
 PREDICT_BATCH = 8192
+
+#: optimizer="auto" picks full-batch L-BFGS when n_train x n_parameters is at
+#: most this (about a minute of L-BFGS on one laptop core), AdamW otherwise.
+LBFGS_BUDGET = 2e8
+
+#: lr="auto" per optimizer (for AdamW/Adam/SGD the peak of the one-cycle schedule).
+DEFAULT_LR = {
+    "adam": 3e-3,
+    "adamw": 3e-3,
+    "sgd": 1e-2,
+    "lbfgs": 1.0,
+    "signagree": 1e-3,
+}
+
+#: batch_growth doubles the batch size up to this many rows.
+MAX_GROWN_BATCH = 8192
 
 
 def check_finite(A, name):
@@ -72,13 +93,14 @@ def check_finite(A, name):
 
 def _check_numeric_frame(X, name="X"):
     """Reject DataFrames with non-numeric columns with a message naming them."""
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is None or not hasattr(X, "columns"):
+    if not (hasattr(X, "dtypes") and hasattr(X, "columns")):
         return
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
     bad = [
         str(col)
-        for col, dt in zip(X.columns, dtypes, strict=False)
-        if not (np.issubdtype(np.dtype(dt), np.number) or np.dtype(dt) == bool)
+        for col, dt in zip(X.columns, X.dtypes, strict=False)
+        if not (is_numeric_dtype(dt) or is_bool_dtype(dt))
     ]
     if bad:
         raise ValueError(
@@ -88,6 +110,83 @@ def _check_numeric_frame(X, name="X"):
             "ColumnTransformer([('cat', OneHotEncoder(), cat_columns)], "
             "remainder='passthrough') in a Pipeline."
         )
+
+
+def _first_non_numeric(A):
+    """``(columns, value)``: columns of ``A`` that float() cannot read, and a value."""
+    try:
+        A = np.asarray(A, dtype=object)
+    except ValueError:  # ragged nested lists
+        return [], None
+    if A.ndim == 0:
+        A = A.reshape(1)
+    A2 = A.reshape(len(A), -1)
+    cols, example = [], None
+    for j in range(A2.shape[1]):
+        for value in A2[:, j]:
+            try:
+                float(value)
+            except (TypeError, ValueError):
+                cols.append(j)
+                example = value if example is None else example
+                break
+    return cols, example
+
+
+def _explain_input_error(exc, X, y=None):
+    """A ValueError that adds the fix to a scikit-learn validation message, or None.
+
+    scikit-learn's messages name the problem but not what to do about it in
+    NNRegressor's terms; keep them as the start of the new message so that
+    code matching on them still works.
+    """
+    msg = str(exc).rstrip(".")
+    if "could not convert" in msg or "non-numeric" in msg:
+        cols, value = _first_non_numeric(X)
+        if cols:
+            return ValueError(
+                f"X has non-numeric values in column(s) {cols[:5]}"
+                f"{'...' if len(cols) > 5 else ''} (for example {value!r}). "
+                "NNRegressor needs numbers: encode categories first, e.g. "
+                "ColumnTransformer([('cat', OneHotEncoder(), cat_columns)], "
+                "remainder='passthrough') in a Pipeline."
+            )
+        y_cols, y_value = _first_non_numeric(y) if y is not None else ([], None)
+        if y_cols:
+            return ValueError(
+                f"y has non-numeric values (for example {y_value!r})."
+                " NNRegressor needs numeric targets: convert them with "
+                "np.asarray(y, dtype=float), or use a classifier for class labels."
+            )
+        return ValueError(
+            f"{msg}. NNRegressor needs numeric X and y: encode text or "
+            "categories first (e.g. OneHotEncoder in a ColumnTransformer)."
+        )
+    if msg.startswith("Complex data not supported"):
+        name = "y" if y is not None and not np.iscomplexobj(X) else "X"
+        return ValueError(
+            f"Complex data not supported: {name} contains complex numbers. "
+            "NNRegressor needs real values: put "
+            "the real and imaginary parts in separate columns, e.g. "
+            f"np.column_stack([{name}.real, {name}.imag])."
+        )
+    if "0 sample(s)" in msg or "0 feature(s)" in msg:
+        return ValueError(
+            f"{msg}. Pass at least one row, with at least one column in X and one "
+            "target column in y."
+        )
+    if "inconsistent numbers of samples" in msg:
+        return ValueError(
+            f"{msg}. X and y need one row per sample: check that y was not "
+            "filtered, shuffled or transposed separately from X."
+        )
+    if "while dim <= 2 is required" in msg:
+        name = "y" if y is not None and np.ndim(X) <= 2 else "X"
+        return ValueError(
+            f"{msg}. Flatten the extra axes of {name} first, e.g. "
+            f"{name}.reshape(len({name}), -1)."
+        )
+    return None
 
 
 class NNRegressor(RegressorMixin, BaseEstimator):
@@ -167,7 +266,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     log_columns_ : list of int
         Input columns that were log-transformed.
     y_mean_, y_scale_ : ndarray of shape (n_outputs,)
-        Target standardisation statistics.
+        Target standardisation statistics. ``y_scale_`` is 0 for a constant
+        target, which is then predicted exactly.
     device_ : str
         Device used for training.
     batch_size_ : int
@@ -205,15 +305,19 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "linear_skip": ["boolean"],
-        "optimizer": [StrOptions(set(OPTIMIZERS))],
-        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions({"auto", *OPTIMIZERS})],
+        "lr": [StrOptions({"auto"}), Interval(numbers.Real, 0, None, closed="neither")],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
             Interval(numbers.Integral, 1, None, closed="left"),
         ],
-        "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
+        "lr_schedule": [StrOptions({"auto", *LR_SCHEDULES})],
+        "batch_growth": ["boolean"],
+        "base": [StrOptions(set(BASES))],
+        "multi_output": [StrOptions({"shared", "separate"})],
+        "n_ensemble": [Interval(numbers.Integral, 1, None, closed="left")],
         "loss": [StrOptions(set(LOSSES))],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
@@ -233,14 +337,18 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         hidden_layer_sizes=(128, 128, 128),
         *,
         activation="silu",
-        linear_skip=True,
-        optimizer="adamw",
-        lr=3e-3,
+        linear_skip=False,
+        base="linear",
+        optimizer="auto",
+        lr="auto",
         weight_decay=0.0,
         max_epochs=200,
         batch_size="auto",
-        lr_schedule="onecycle",
+        lr_schedule="auto",
+        batch_growth=False,
         loss="mse",
+        multi_output="shared",
+        n_ensemble=1,
         early_stopping=False,
         validation_fraction=0.1,
         patience=20,
@@ -256,13 +364,17 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.linear_skip = linear_skip
+        self.base = base
         self.optimizer = optimizer
         self.lr = lr
         self.weight_decay = weight_decay
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr_schedule = lr_schedule
+        self.batch_growth = batch_growth
         self.loss = loss
+        self.multi_output = multi_output
+        self.n_ensemble = n_ensemble
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
@@ -314,7 +426,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
-        hidden = self._check_hidden_layer_sizes()
+        self._check_hidden_layer_sizes()
         _check_numeric_frame(X)
         X, y = self._validate_xy(X, y)
         y2 = y.reshape(len(y), -1)
@@ -326,18 +438,67 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self.input_transformer_, self.log_columns_ = make_input_transformer(
             self.input_transform, X
         )
-        Xt = self._to_float32(self.input_transformer_.fit_transform(X), "X")
+        # Columns near float64's limit overflow the scaler's variance; the check
+        # in _to_float32 then says so, instead of NumPy's RuntimeWarnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            Xt64 = self.input_transformer_.fit_transform(X)
+        self._to_float32(Xt64, "X")  # raises if the network could not take it
         yt = self._standardise_targets(y2)
 
         self.device_ = resolve_device(self.device)
         rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        Xtr, ytr, valid = self._split(Xt, yt, rng)
+        yt = self._fit_base(Xt64, yt)
+        # A constant output has y_scale_ = 0 (predicted exactly); its weights
+        # only need to stay finite.
+        unit_scale = np.where(self.y_scale_ > 0, self.y_scale_, 1.0)
+        weights = loss_weights(self.loss, y2, unit_scale * self.residual_scale_)
+        Xt = self._to_float32(Xt64, "X")
+        yt = yt.astype(np.float32)
+        if weights is not None:
+            yt = np.hstack([yt, weights])
+        Xtr, ytr, Xv, yv = self._split(Xt, yt, rng)
+        self.optimizer_, self.lr_, self.lr_schedule_ = self._resolve_optimizer(
+            len(Xtr), Xt.shape[1]
+        )
         self.batch_size_ = self._resolve_batch_size(len(Xtr))
-        steps_per_epoch = math.ceil(len(Xtr) / self.batch_size_)
 
+        k = self.n_outputs_
+        if self.multi_output == "separate":
+            groups = [[j] for j in range(k)]
+        else:
+            groups = [list(range(k))]
+        self.nets_, monitors = [], []
+        jobs = [group for _ in range(self.n_ensemble) for group in groups]
+        with torch_threads(self.n_threads):
+            for group in jobs:
+                cols = group + ([c + k for c in group] if weights is not None else [])
+                seed = int(rng.randint(np.iinfo(np.int32).max))
+                net, monitor = self._train_net(
+                    Xtr,
+                    ytr[:, cols],
+                    None if Xv is None else (Xv, yv[:, cols]),
+                    len(group),
+                    seed,
+                )
+                self.nets_.append((group, net))
+                monitors.append(monitor)
+                if (
+                    monitor.epochs_done_ < self.max_epochs
+                    and not monitor.stopped_early_
+                    and not monitor.gave_up_
+                ):
+                    break  # Ctrl-C: keep what is trained, skip the other nets
+        self.net_ = self.nets_[0][1]
+        self._record_training(monitors)
+        return self
+
+    def _train_net(self, Xtr, ytr, valid, n_out, seed):
+        """Build and train one skorch net; return it with its TrainingMonitor."""
+        hidden = self._check_hidden_layer_sizes()
+        steps_per_epoch = math.ceil(len(Xtr) / self.batch_size_)
+        monitor_name = "valid_loss" if valid is not None else "train_loss"
         monitor = TrainingMonitor(
-            monitor="valid_loss" if valid is not None else "train_loss",
+            monitor=monitor_name,
             early_stopping=self.early_stopping,
             patience=self.patience,
             tol=self.tol,
@@ -345,32 +506,43 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         )
         callbacks = [("sknnfit_monitor", monitor)]
         schedule = lr_schedule_callback(
-            self.lr_schedule,
-            lr=self.lr,
+            self.lr_schedule_,
+            lr=self.lr_,
             max_epochs=self.max_epochs,
             steps_per_epoch=steps_per_epoch,
-            monitor="valid_loss" if valid is not None else "train_loss",
+            monitor=monitor_name,
+            cycle_momentum=self.optimizer_ in ("adam", "adamw", "sgd"),
         )
         if schedule is not None:
             callbacks.append(("sknnfit_lr_schedule", schedule))
         clip = grad_clip_callback(self.grad_clip)
         if clip is not None:
             callbacks.append(("sknnfit_grad_clip", clip))
+        batch_schedule = None
+        if self.batch_growth:
+            batch_schedule = BatchSchedule(self.batch_size_)
+            callbacks.append(
+                (
+                    "sknnfit_batch_growth",
+                    BatchGrowth(batch_schedule, min(len(Xtr), MAX_GROWN_BATCH)),
+                )
+            )
         if self.verbose:
             callbacks.append(("sknnfit_progress", ProgressBar(self.max_epochs)))
 
         opt_cls, opt_kwargs = optimizer_spec(
-            self.optimizer, self.lr, self.weight_decay, self.device_
+            self.optimizer_, self.lr_, self.weight_decay, self.device_
         )
         lr = opt_kwargs.pop("lr")
+        criterion, criterion_kwargs = make_criterion(self.loss)
         params = {
             "module": MLP,
-            "module__n_inputs": Xt.shape[1],
-            "module__n_outputs": self.n_outputs_,
+            "module__n_inputs": Xtr.shape[1],
+            "module__n_outputs": n_out,
             "module__hidden_layer_sizes": hidden,
             "module__activation": self.activation,
             "module__linear_skip": self.linear_skip,
-            "criterion": make_criterion(self.loss),
+            "criterion": criterion,
             "optimizer": opt_cls,
             "lr": lr,
             "max_epochs": self.max_epochs,
@@ -379,24 +551,87 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             "iterator_train__shuffle": True,
             "iterator_train__seed": seed,
             "iterator_train__device": self.device_,
+            "iterator_train__batch_schedule": batch_schedule,
             "iterator_valid": TensorBatchIterator,
             "iterator_valid__batch_size": PREDICT_BATCH,
             "iterator_valid__device": self.device_,
-            "train_split": None if valid is None else predefined_split(valid),
+            "train_split": None,
             "callbacks": callbacks,
             "device": self.device_,
             "verbose": 1 if self.verbose >= 2 else 0,
         }
+        if valid is not None:
+            valid_ds = Dataset(torch.from_numpy(valid[0]), torch.from_numpy(valid[1]))
+            params["train_split"] = predefined_split(valid_ds)
+        params.update({f"criterion__{k}": v for k, v in criterion_kwargs.items()})
         params.update({f"optimizer__{k}": v for k, v in opt_kwargs.items()})
         params.update(copy_params(self.net_params))
-        self.net_ = NeuralNetRegressor(**params)
+        net = NeuralNetRegressor(**params)
+        with seeded_torch(seed, self.device_):
+            Xtr_t = torch.from_numpy(np.ascontiguousarray(Xtr)).to(self.device_)
+            ytr_t = torch.from_numpy(np.ascontiguousarray(ytr)).to(self.device_)
+            net.fit(Xtr_t, ytr_t)
+        return net, monitor
 
-        with torch_threads(self.n_threads), seeded_torch(seed, self.device_):
-            Xtr_t = torch.from_numpy(Xtr).to(self.device_)
-            ytr_t = torch.from_numpy(ytr).to(self.device_)
-            self.net_.fit(Xtr_t, ytr_t)
-        self._record_training(monitor)
-        return self
+    def _forward(self, net, Xt64):
+        """Network outputs for transformed inputs, as float64 NumPy.
+
+        On the CPU the trained float32 weights are evaluated in float64: every
+        row then gets the same result whatever else is in the batch (float32
+        matrix kernels round differently for different batch sizes), and the
+        output carries no float32 rounding. On a GPU the float32 path is kept.
+        """
+        if self.device_ == "cpu":
+            module = copy.deepcopy(net.module_).double().eval()
+            X = torch.from_numpy(Xt64)
+            parts = [
+                module(X[i : i + PREDICT_BATCH]).numpy()
+                for i in range(0, len(X), PREDICT_BATCH)
+            ]
+            return np.concatenate(parts) if parts else np.zeros((0, 1))
+        Xt = torch.from_numpy(np.asarray(Xt64, dtype=np.float32))
+        return np.asarray(net.predict(Xt), dtype=np.float64)
+
+    def _fit_base(self, Xt64, yt):
+        """Fit the closed-form base; return the scaled residual for the network."""
+        self.base_ = make_base(self.base)
+        if self.base_ is None:
+            self.residual_scale_ = np.ones(yt.shape[1])
+            return yt
+        self.base_.fit(Xt64, yt)
+        residual = yt - self.base_.predict(Xt64).reshape(yt.shape)
+        # Scale the residual to unit variance so the network sees a well-scaled
+        # target, but not by more than 1e6: an exactly linear target leaves only
+        # rounding noise, which must not be blown up into a signal.
+        self.residual_scale_ = np.maximum(residual.std(axis=0), 1e-6)
+        return residual / self.residual_scale_
+
+    def _resolve_optimizer(self, n_train, n_inputs):
+        """``optimizer_``, ``lr_`` and ``lr_schedule_`` from the "auto" settings."""
+        optimizer = self.optimizer
+        if optimizer == "auto":
+            widths = [n_inputs, *self._check_hidden_layer_sizes(), self.n_outputs_]
+            n_params = sum(a * b + b for a, b in itertools.pairwise(widths))
+            small = n_train * n_params <= LBFGS_BUDGET
+            optimizer = "lbfgs" if small else "adamw"
+        lr = self.lr
+        if lr == "auto":
+            lr = DEFAULT_LR[optimizer]
+        schedule = self.lr_schedule
+        if schedule == "auto":
+            if optimizer == "lbfgs":
+                schedule = "none"
+            elif self.batch_growth:
+                schedule = "cosine"
+            else:
+                schedule = "onecycle"
+        if schedule == "onecycle" and self.batch_growth:
+            raise ValueError(
+                "lr_schedule='onecycle' needs a fixed number of steps, which "
+                "batch_growth=True changes. Use lr_schedule='cosine' or 'plateau' "
+                "(or 'auto') with batch_growth."
+            )
+        return optimizer, float(lr), schedule
 
     def predict(self, X):
         """Predict targets for ``X``.
@@ -413,19 +648,36 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self, "net_")
         _check_numeric_frame(X)
-        X = validate_data(
-            self,
-            X,
-            reset=False,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite=False,
-        )
+        try:
+            X = validate_data(
+                self,
+                X,
+                reset=False,
+                dtype=[np.float64, np.float32],
+                ensure_all_finite=False,
+            )
+        except ValueError as exc:
+            better = _explain_input_error(exc, X)
+            if better is None:
+                raise
+            raise better from exc
         check_finite(X, "X")
         self._warn_outside_box(X)
-        Xt = self._to_float32(self.input_transformer_.transform(X), "X")
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        Xt64 = self.input_transformer_.transform(X)
+        self._to_float32(Xt64, "X")  # raises if the network could not take it
+        out = np.zeros((len(X), self.n_outputs_))
+        counts = np.zeros(self.n_outputs_)
         with torch_threads(self.n_threads), torch.inference_mode():
-            out = self.net_.predict(torch.from_numpy(Xt))
-        y = np.asarray(out, dtype=np.float64) * self.y_scale_ + self.y_mean_
+            for group, net in self.nets_:
+                out[:, group] += self._forward(net, Xt64)
+                counts[group] += 1
+        # Average the ensemble; an output whose net was never trained (fit
+        # interrupted) falls back to the base model.
+        out = out / np.maximum(counts, 1) * self.residual_scale_
+        if self.base_ is not None:
+            out += self.base_.predict(Xt64).reshape(out.shape)
+        y = out * self.y_scale_ + self.y_mean_
         n_bad = int((~np.isfinite(y)).sum())
         if n_bad:
             warnings.warn(
@@ -453,6 +705,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         return tuple(int(s) for s in sizes)
 
     def _validate_xy(self, X, y):
+        # validate_data rejects non-finite y with a terse message; say where.
+        y_arr = np.asarray(y) if y is not None else None
+        if y_arr is not None and y_arr.dtype.kind in "fc":
+            check_finite(y_arr, "y")
         try:
             X, y = validate_data(
                 self,
@@ -464,15 +720,19 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 ensure_all_finite=False,
             )
         except ValueError as exc:
-            if "could not convert string to float" in str(exc):
-                raise ValueError(
-                    f"{exc}. NNRegressor needs numeric X and y: encode text or "
-                    "categories first (e.g. OneHotEncoder in a ColumnTransformer)."
-                ) from exc
-            raise
+            better = _explain_input_error(exc, X, y)
+            if better is None:
+                raise
+            raise better from exc
+        if y.dtype.kind not in "fiub":
+            # validate_data lets NumPy string targets through (only object y is
+            # converted); catch them here rather than in a bare astype.
+            raise _explain_input_error(ValueError("non-numeric y"), X, y)
         check_finite(X, "X")
         check_finite(y, "y")
-        X = X.astype(np.float64, copy=False)
+        # One memory layout for arrays and DataFrames alike, so both give
+        # bit-identical results.
+        X = np.ascontiguousarray(X, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         if y.ndim == 2 and y.shape[1] == 0:
             raise ValueError("y has 0 columns; pass at least one target.")
@@ -488,9 +748,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 f"{np.abs(y2).max():.3g}). Divide y by a constant first, or wrap the "
                 "model in TargetTransformRegressor(target='log' or 'asinh')."
             )
-        scale = np.where(scale > 0, scale, 1.0)
+        # A constant target keeps y_scale_ = 0, so predict returns it exactly
+        # whatever the network outputs; training sees zeros for it.
+        scale = np.where(np.ptp(y2, axis=0) > 0, scale, 0.0)
         self.y_mean_, self.y_scale_ = mean, scale
-        return ((y2 - mean) / scale).astype(np.float32)
+        return (y2 - mean) / np.where(scale > 0, scale, 1.0)
 
     @staticmethod
     def _to_float32(A, name):
@@ -507,7 +769,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
 
     def _split(self, Xt, yt, rng):
         if not self.early_stopping:
-            return Xt, yt, None
+            return Xt, yt, None, None
         n = len(Xt)
         n_valid = math.ceil(self.validation_fraction * n)
         if n < 2 or n - n_valid < 1:
@@ -519,17 +781,23 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             )
         perm = rng.permutation(n)
         iv, it = perm[:n_valid], perm[n_valid:]
-        valid = Dataset(torch.from_numpy(Xt[iv]), torch.from_numpy(yt[iv]))
-        return Xt[it], yt[it], valid
+        return Xt[it], yt[it], Xt[iv], yt[iv]
 
     def _resolve_batch_size(self, n_train):
+        if self.batch_size == "auto" and self.optimizer_ == "lbfgs":
+            return int(n_train)  # L-BFGS needs the full-batch gradient
         if self.batch_size == "auto":
             target = max(1.0, n_train / 64)
             size = 2 ** round(math.log2(target))
             return int(min(n_train, max(32, min(1024, size))))
         return int(min(self.batch_size, n_train))
 
-    def _record_training(self, monitor):
+    def _record_training(self, monitors):
+        """Training records from the first net; warnings from every net."""
+        monitor = monitors[0]
+        for other in monitors[1:]:
+            other.report(self.max_epochs, interrupted=False)
+            other.best_state_ = other.last_good_state_ = None
         history = self.net_.history
         rows = [r for r in history if "train_loss" in r]
         self.loss_curve_ = [float(r["train_loss"]) for r in rows]

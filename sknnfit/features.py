@@ -106,3 +106,47 @@ def make_input_transformer(kind, X):
         )
     steps.append(("scale", StandardScaler()))
     return Pipeline(steps), cols
+
+
+BASES = ("linear", "poly2", "poly3", "none")
+
+
+def make_base(kind, alpha=1e-6):
+    """The closed-form model the network's residual is measured against.
+
+    ``NNRegressor(base=...)`` fits this ridge model first, in float64 on the
+    transformed inputs, and trains the network on what it leaves. A linear base
+    makes identity maps and linear trends exact; a polynomial base keeps
+    polynomial behaviour outside the training data, where a network on its own
+    extrapolates roughly linearly (seed 002: ``base="poly2"`` fits ``y = x**2``
+    on [-4, 4] from data on [-2, 2]).
+
+    Parameters
+    ----------
+    kind : {"linear", "poly2", "poly3", "none"}
+        ``"none"`` returns None.
+    alpha : float, default=1e-6
+        Ridge penalty on standardised features; small, only to keep collinear
+        columns solvable.
+
+    Returns
+    -------
+    base : sklearn estimator or None
+    """
+    from sklearn.linear_model import Ridge
+    from sklearn.preprocessing import PolynomialFeatures
+
+    if kind == "none":
+        return None
+    if kind == "linear":
+        return Ridge(alpha=alpha)
+    if kind in ("poly2", "poly3"):
+        degree = int(kind[-1])
+        return Pipeline(
+            [
+                ("poly", PolynomialFeatures(degree, include_bias=False)),
+                ("scale", StandardScaler()),
+                ("ridge", Ridge(alpha=alpha)),
+            ]
+        )
+    raise ValueError(f"base must be one of {BASES}; got {kind!r}.")

@@ -43,9 +43,20 @@ class TensorBatchIterator:
         global torch RNG is never touched).
     device : str or None, default=None
         Device the batches are moved to; None keeps the tensors where they are.
+    batch_schedule : BatchSchedule or None, default=None
+        Shared object whose ``batch_size`` overrides ``batch_size`` at the start
+        of every epoch (set by the :class:`BatchGrowth` callback).
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False, seed=None, device=None):
+    def __init__(
+        self,
+        dataset,
+        batch_size,
+        shuffle=False,
+        seed=None,
+        device=None,
+        batch_schedule=None,
+    ):
         X, y = dataset.X, dataset.y
         if not isinstance(X, torch.Tensor):
             X = torch.as_tensor(np.asarray(X, dtype=np.float32))
@@ -56,6 +67,7 @@ class TensorBatchIterator:
             y = None if y is None else y.to(device)
         self.X, self.y = X, y
         self.batch_size = max(1, int(batch_size))
+        self.batch_schedule = batch_schedule
         self.shuffle = shuffle
         self.generator = None
         if shuffle:
@@ -67,6 +79,8 @@ class TensorBatchIterator:
 
     def __iter__(self):
         n, bs = len(self.X), self.batch_size
+        if self.batch_schedule is not None:
+            bs = self.batch_schedule.batch_size
         if self.shuffle and n > bs:
             perm = torch.randperm(n, generator=self.generator).to(self.X.device)
             X, y = self.X[perm], (None if self.y is None else self.y[perm])
@@ -106,7 +120,16 @@ def optimizer_spec(name, lr, weight_decay, device):
         kwargs = {"momentum": 0.9, "nesterov": True, "weight_decay": weight_decay}
     elif name == "lbfgs":
         cls = torch.optim.LBFGS
-        kwargs = {"line_search_fn": "strong_wolfe", "max_iter": 20}
+        # PyTorch's default tolerances stop L-BFGS once gradients fall below 1e-7,
+        # long before a smooth fit is as good as float32 allows; let max_epochs
+        # decide instead.
+        kwargs = {
+            "line_search_fn": "strong_wolfe",
+            "max_iter": 20,
+            "history_size": 50,
+            "tolerance_grad": 0.0,
+            "tolerance_change": 0.0,
+        }
     elif name == "signagree":
         from .optim import SignAgree
 
@@ -124,12 +147,93 @@ def optimizer_spec(name, lr, weight_decay, device):
 
 # ----------------------------------------------------------------------------- losses
 
-LOSSES = ("mse", "mae", "huber")
+LOSSES = ("mse", "mae", "huber", "relative", "peak")
+
+
+class WeightedLoss(nn.Module):
+    """MSE, L1 or Huber loss with optional per-entry weights carried in ``y``.
+
+    When the target tensor has twice as many columns as the prediction, the
+    second half holds weights: ``loss = mean(w * elementwise_loss)``. This lets
+    row weights travel through skorch's batches with the targets, with no change
+    to skorch. The ``"relative"`` and ``"peak"`` losses of NNRegressor are built
+    this way (see :func:`loss_weights`).
+
+    Parameters
+    ----------
+    kind : {"mse", "l1", "huber"}, default="mse"
+        Element-wise loss.
+    """
+
+    def __init__(self, kind="mse"):
+        super().__init__()
+        self.kind = kind
+
+    def forward(self, y_pred, y_true):
+        k = y_pred.shape[1]
+        weights = None
+        if y_true.shape[1] == 2 * k:
+            y_true, weights = y_true[:, :k], y_true[:, k:]
+        if self.kind == "mse":
+            loss = (y_pred - y_true) ** 2
+        elif self.kind == "l1":
+            loss = (y_pred - y_true).abs()
+        else:
+            loss = nn.functional.huber_loss(y_pred, y_true, reduction="none")
+        if weights is not None:
+            loss = loss * weights
+        return loss.mean()
 
 
 def make_criterion(name):
-    """Return the torch loss class for ``name``."""
-    return {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss}[name]
+    """Return ``(criterion_class, kwargs)`` for the ``loss`` parameter."""
+    kind = {"mse": "mse", "mae": "l1", "huber": "huber", "relative": "l1"}
+    return WeightedLoss, {"kind": kind.get(name, "mse")}
+
+
+def loss_weights(name, y_orig, unit_scale, *, peak_weight=10.0):
+    """Per-entry weights for the ``"relative"`` and ``"peak"`` losses, or None.
+
+    Parameters
+    ----------
+    name : str
+        The ``loss`` parameter.
+    y_orig : ndarray of shape (n_samples, n_outputs)
+        Targets in the user's units.
+    unit_scale : ndarray of shape (n_outputs,)
+        User units per unit of the network's target (so that a network error
+        ``e`` is ``e * unit_scale`` in the user's units).
+    peak_weight : float, default=10.0
+        For ``"peak"``: weight of a row at the extreme of its output relative to
+        a row at the median.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_samples, n_outputs) or None
+        Normalised to mean 1 per output.
+
+    Notes
+    -----
+    ``"relative"``: ``w = unit_scale / (|y| + eps)`` with ``eps`` = 1e-3 x the
+    median ``|y|`` of the output, so the weighted L1 loss is the mean relative
+    error ``|y_pred - y| / |y|`` (seed 001's loss) without dividing by zero.
+    ``"peak"``: ``w = 1 + (peak_weight - 1) * r**2`` where ``r`` in [0, 1] is the
+    distance of ``y`` from its median over the largest such distance, so the
+    rare extreme rows of a steep target are not averaged away (seed 000).
+    """
+    if name == "relative":
+        absy = np.abs(y_orig)
+        eps = 1e-3 * np.median(absy, axis=0) + 1e-12
+        w = unit_scale / (absy + eps)
+    elif name == "peak":
+        dist = np.abs(y_orig - np.median(y_orig, axis=0))
+        top = dist.max(axis=0)
+        r = dist / np.where(top > 0, top, 1.0)
+        w = 1.0 + (peak_weight - 1.0) * r**2
+    else:
+        return None
+    w = w / w.mean(axis=0)
+    return w.astype(np.float32)
 
 
 # -------------------------------------------------------------------------- callbacks
@@ -182,6 +286,26 @@ def grad_clip_callback(max_norm):
 
 def _state_copy(module):
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def _outputs_finite(module, X, batch_size=8192):
+    """Whether ``module`` gives finite outputs on every row of the tensor ``X``.
+
+    Anything other than a tensor (skorch also accepts dicts and datasets) is not
+    checked and counts as finite.
+    """
+    if not isinstance(X, torch.Tensor):
+        return True
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            return all(
+                torch.isfinite(module(X[i : i + batch_size])).all().item()
+                for i in range(0, len(X), batch_size)
+            )
+    finally:
+        module.train(was_training)
 
 
 def _scale_lr(net, factor):
@@ -256,7 +380,8 @@ class TrainingMonitor(Callback):
     def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
         if not training or loss is None:
             return
-        if torch.isfinite(loss.detach()).item():
+        # skorch has already synchronised on loss.item(); this is a float check.
+        if math.isfinite(loss.item()):
             return
         self._recover(net, where=f"epoch {self.epochs_done_ + 1}")
 
@@ -284,7 +409,9 @@ class TrainingMonitor(Callback):
             self._recover(net, where=f"end of epoch {self.epochs_done_}")
             return
         self.last_good_state_ = _state_copy(net.module_)
-        if score < self.best_loss_ - self.tol * abs(self.best_loss_):
+        # The first finite epoch always counts as progress (inf - tol * inf is NaN).
+        first = not math.isfinite(self.best_loss_)
+        if first or score < self.best_loss_ - self.tol * abs(self.best_loss_):
             self.misses_ = 0
         else:
             self.misses_ += 1
@@ -298,22 +425,46 @@ class TrainingMonitor(Callback):
             self.stopped_early_ = True
             raise KeyboardInterrupt
 
-    def on_train_end(self, net, **kwargs):
+    def on_train_end(self, net, X=None, **kwargs):
+        interrupted = (
+            self.epochs_done_ < net.max_epochs
+            and not self.stopped_early_
+            and not self.gave_up_
+        )
         if self.restore_best and self.best_state_ is not None:
             net.module_.load_state_dict(self.best_state_)
-        elif self.last_good_state_ is not None and self.recoveries_:
+        elif self.last_good_state_ is not None and (self.recoveries_ or interrupted):
+            # After a Ctrl-C in mid-epoch, go back to the end of the last complete
+            # epoch: the one n_epochs_ and the warning speak of.
             net.module_.load_state_dict(self.last_good_state_)
+        # Finite weights with a finite epoch loss can still overflow float32 after
+        # the epoch's last step (seen with SGD at lr=1e3); one forward pass over
+        # the training rows tells before predict returns NaN.
+        self.outputs_finite_ = _outputs_finite(net.module_, X)
 
     def report(self, max_epochs, interrupted):
         """Warn about what happened during training; raise if nothing usable is left."""
-        if self.gave_up_ and self.best_state_ is None and self.epochs_done_ <= 1:
+        n_bad = len(self.recoveries_) + int(self.gave_up_)
+        no_good_epoch = n_bad > 0 and self.best_epoch_ == 0
+        if no_good_epoch or not getattr(self, "outputs_finite_", True):
+            what = "the loss became NaN or infinite"
+            if n_bad:
+                what += f" {n_bad} time(s)"
+            if self.recoveries_:
+                what += (
+                    " even after lowering the learning rate to "
+                    f"{self.recoveries_[-1][1]:.3g}"
+                )
+            why = (
+                "no epoch finished with a finite loss"
+                if no_good_epoch
+                else "the weights kept give NaN or infinite outputs on the "
+                "training inputs"
+            )
             raise DivergenceError(
-                "Training diverged: the loss became NaN or infinite "
-                f"{len(self.recoveries_) + 1} times, even after lowering the "
-                f"learning rate to {self.recoveries_[-1][1]:.3g} if any. No epoch "
-                "finished with a finite loss, so there are no usable weights. Try a "
-                "smaller lr, grad_clip=1.0, loss='huber', or check X and y for "
-                "extreme values."
+                f"Training diverged: {what}, and {why}, so there are no usable "
+                "weights. Try a smaller lr, grad_clip=1.0, loss='huber', or check "
+                "X and y for extreme values."
             )
         if self.recoveries_:
             first, last = self.recoveries_[0], self.recoveries_[-1]
@@ -331,13 +482,72 @@ class TrainingMonitor(Callback):
                 stacklevel=3,
             )
         if interrupted:
+            kept = (
+                f"the best weights so far (epoch {self.best_epoch_})"
+                if self.restore_best and self.best_state_ is not None
+                else f"the weights of the last complete epoch ({self.epochs_done_})"
+            )
             warnings.warn(
                 f"fit was interrupted after {self.epochs_done_} of {max_epochs} "
-                f"epochs; the model keeps the best weights so far (epoch "
-                f"{self.best_epoch_}). Call fit again to train from scratch.",
+                f"epochs; the model keeps {kept}. Call fit again to train from "
+                "scratch.",
                 FitInterruptedWarning,
                 stacklevel=3,
             )
+
+
+class BatchSchedule:
+    """The training batch size, shared by :class:`BatchGrowth` and the iterator."""
+
+    def __init__(self, batch_size):
+        self.batch_size = int(batch_size)
+
+
+class BatchGrowth(Callback):
+    """Double the batch size when the training loss stops improving (seed 000).
+
+    Small batches make fast early progress; larger ones average away gradient
+    noise for the fine detail at the end, which has the effect of a decaying
+    learning rate.
+
+    Parameters
+    ----------
+    schedule : BatchSchedule
+        Shared with the training iterator.
+    max_batch_size : int
+        Upper bound of the batch size.
+    patience : int, default=5
+        Epochs without a relative improvement of ``tol`` before doubling.
+    tol : float, default=1e-3
+        Relative improvement of the training loss that counts as progress.
+    """
+
+    def __init__(self, schedule, max_batch_size, patience=5, tol=1e-3):
+        self.schedule = schedule
+        self.max_batch_size = max_batch_size
+        self.patience = patience
+        self.tol = tol
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_ = math.inf
+        self.misses_ = 0
+        self.sizes_ = [self.schedule.batch_size]
+
+    def on_epoch_end(self, net, **kwargs):
+        loss = net.history[-1, "train_loss"]
+        if loss < self.best_ * (1 - self.tol):
+            self.best_, self.misses_ = loss, 0
+            return
+        self.misses_ += 1
+        if self.misses_ >= self.patience and self.schedule.batch_size < (
+            self.max_batch_size
+        ):
+            self.schedule.batch_size = min(
+                self.max_batch_size, 2 * self.schedule.batch_size
+            )
+            self.sizes_.append(self.schedule.batch_size)
+            self.misses_ = 0
+            self.best_ = loss
 
 
 class ProgressBar(Callback):

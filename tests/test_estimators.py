@@ -97,7 +97,9 @@ def test_fitted_attributes(data):
     assert len(model.loss_curve_) == 7
     assert model.validation_scores_ is None
     assert model.device_ == "cpu"
-    assert model.batch_size_ == 32
+    # 120 rows: optimizer="auto" picks full-batch L-BFGS.
+    assert model.optimizer_ == "lbfgs"
+    assert model.batch_size_ == 120
     assert model.best_epoch_ == 7
     assert isinstance(model.net_.module_, torch.nn.Module)
 
@@ -312,7 +314,7 @@ def test_silent_by_default(data, capsys):
 def test_net_params_escape_hatch_is_applied_and_not_mutated(data):
     X, y = data
     params = {"optimizer__eps": 1e-5, "module__sin_w0": 2.0}
-    model = small(net_params=params, activation="sin").fit(X, y)
+    model = small(net_params=params, activation="sin", optimizer="adamw").fit(X, y)
     assert model.net_.optimizer_.param_groups[0]["eps"] == 1e-5
     assert model.net_.module_.hidden[1].w0 == 2.0
     assert params == {"optimizer__eps": 1e-5, "module__sin_w0": 2.0}
