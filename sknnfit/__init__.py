@@ -1,7 +1,9 @@
 """sknnfit: scikit-learn neural-network regressors that actually fit functions."""
 
 from .estimators import NNRegressor
+from .persistence import load, save
+from .targets import TargetTransformRegressor
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["NNRegressor", "__version__"]
+__all__ = ["NNRegressor", "TargetTransformRegressor", "__version__", "load", "save"]

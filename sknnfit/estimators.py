@@ -22,7 +22,13 @@ from skorch.helper import predefined_split
 
 from ._device import loadable_device, resolve_device, seeded_torch, torch_threads
 from .exceptions import ConvergenceWarning, ExtrapolationWarning
-from .features import BASES, INPUT_TRANSFORMS, make_base, make_input_transformer
+from .features import (
+    BASES,
+    INPUT_TRANSFORMS,
+    make_base,
+    make_input_transformer,
+    resolve_base,
+)
 from .modules import ACTIVATIONS, MLP
 from .training import (
     LOSSES,
@@ -338,7 +344,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         *,
         activation="silu",
         linear_skip=False,
-        base="linear",
+        base="auto",
         optimizer="auto",
         lr="auto",
         weight_decay=0.0,
@@ -594,7 +600,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
 
     def _fit_base(self, Xt64, yt):
         """Fit the closed-form base; return the scaled residual for the network."""
-        self.base_ = make_base(self.base)
+        self.base_kind_ = resolve_base(self.base, *Xt64.shape)
+        self.base_ = make_base(self.base_kind_)
         if self.base_ is None:
             self.residual_scale_ = np.ones(yt.shape[1])
             return yt

@@ -108,7 +108,29 @@ def make_input_transformer(kind, X):
     return Pipeline(steps), cols
 
 
-BASES = ("linear", "poly2", "poly3", "none")
+BASES = ("auto", "linear", "poly2", "poly3", "none")
+
+#: base="auto" needs this many training rows per base coefficient.
+ROWS_PER_COEF = 20
+
+
+def resolve_base(kind, n_samples, n_features):
+    """The base ``"auto"`` stands for, given the training set's size.
+
+    ``"poly2"`` when there are at least :data:`ROWS_PER_COEF` rows per quadratic
+    coefficient, else ``"linear"`` when there are that many per linear
+    coefficient, else ``"none"``: a closed-form base with more coefficients than
+    the data supports would interpolate the rows and leave the network nothing
+    to learn.
+    """
+    if kind != "auto":
+        return kind
+    n_quadratic = n_features + n_features * (n_features + 1) // 2 + 1
+    if n_samples >= ROWS_PER_COEF * n_quadratic:
+        return "poly2"
+    if n_samples >= ROWS_PER_COEF * (n_features + 1):
+        return "linear"
+    return "none"
 
 
 def make_base(kind, alpha=1e-6):

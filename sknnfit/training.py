@@ -296,6 +296,13 @@ def _outputs_finite(module, X, batch_size=8192):
     """
     if not isinstance(X, torch.Tensor):
         return True
+    if len(X) > 2 * batch_size:
+        # Overflow starts at the extreme inputs: check the rows holding each
+        # column's minimum and maximum plus an even sample, not a whole extra
+        # pass over a large training set.
+        extremes = torch.cat([X.argmin(dim=0), X.argmax(dim=0)])
+        sample = torch.linspace(0, len(X) - 1, batch_size, device=X.device).long()
+        X = X[torch.unique(torch.cat([extremes, sample]))]
     was_training = module.training
     module.eval()
     try:
@@ -438,8 +445,9 @@ class TrainingMonitor(Callback):
             # epoch: the one n_epochs_ and the warning speak of.
             net.module_.load_state_dict(self.last_good_state_)
         # Finite weights with a finite epoch loss can still overflow float32 after
-        # the epoch's last step (seen with SGD at lr=1e3); one forward pass over
-        # the training rows tells before predict returns NaN.
+        # the epoch's last step (seen with SGD at lr=1e3); a forward pass over
+        # the training rows (extremes and a sample, when many) tells before
+        # predict returns NaN.
         self.outputs_finite_ = _outputs_finite(net.module_, X)
 
     def report(self, max_epochs, interrupted):

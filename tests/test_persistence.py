@@ -1,0 +1,392 @@
+"""Persistence: pickle and joblib round trips, and the data-only save/load format."""
+
+import hashlib
+import json
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+import zipfile
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LinearRegression
+
+from sknnfit import NNRegressor
+from sknnfit.persistence import FORMAT_VERSION, load, save
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sknnfit.exceptions.ExtrapolationWarning",
+    "ignore::sklearn.exceptions.ConvergenceWarning",
+)
+
+
+def small(**kw):
+    params = {"hidden_layer_sizes": (8,), "max_epochs": 3, "random_state": 0}
+    params.update(kw)
+    return NNRegressor(**params)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        {"dose": np.logspace(-3, 3, 40), "t": rng.normal(size=40), "c": 1.0}
+    )
+    y = np.sin(X["t"].to_numpy()) + np.log10(X["dose"].to_numpy())
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y = data
+    return small(early_stopping=True, optimizer="adamw").fit(X, np.c_[y, y**2])
+
+
+def assert_same_state(a, b):
+    """Fitted attributes equal, nets aside (compared through predictions)."""
+    skip = {"net_", "nets_", "input_transformer_", "base_"}
+    keys_a = {k for k in vars(a) if k not in skip}
+    assert keys_a == {k for k in vars(b) if k not in skip}
+    for key in keys_a:
+        va, vb = getattr(a, key), getattr(b, key)
+        if isinstance(va, np.ndarray):
+            np.testing.assert_array_equal(va, vb)
+            assert va.dtype == vb.dtype, key
+        else:
+            assert va == vb, key
+            assert type(va) is type(vb), key
+    assert a.get_params() == b.get_params()
+
+
+# ------------------------------------------------------------- pickle and joblib
+
+
+@pytest.mark.parametrize("dump", ["pickle", "joblib"])
+def test_pickle_and_joblib_round_trips_predict_identically(
+    fitted, data, dump, tmp_path
+):
+    X, _ = data
+    if dump == "pickle":
+        other = pickle.loads(pickle.dumps(fitted))
+    else:
+        joblib.dump(fitted, tmp_path / "m.joblib")
+        other = joblib.load(tmp_path / "m.joblib")
+    np.testing.assert_array_equal(other.predict(X), fitted.predict(X))
+    assert_same_state(fitted, other)
+
+
+def test_target_transform_pickles(data):
+    targets = pytest.importorskip("sknnfit.targets")
+    X, y = data
+    model = targets.TargetTransformRegressor(small(), target="asinh").fit(X, y)
+    other = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(other.predict(X), model.predict(X))
+
+
+# ----------------------------------------------------------------- safe format
+
+NN_CASES = [
+    pytest.param({}, id="defaults"),
+    pytest.param({"early_stopping": True, "optimizer": "adamw"}, id="early-stopping"),
+    pytest.param({"base": "poly2", "input_transform": "none"}, id="poly-base"),
+    pytest.param(
+        {"activation": "sin", "net_params": {"module__sin_w0": 2.0}}, id="net-params"
+    ),
+    pytest.param(
+        {"optimizer": "sgd", "lr": 1e-2, "grad_clip": 1.0, "loss": "huber"},
+        id="sgd-clip-huber",
+    ),
+    pytest.param(
+        {"multi_output": "separate", "n_ensemble": 2, "optimizer": "adam"},
+        id="ensemble-of-separate-nets",
+    ),
+    pytest.param(
+        {"batch_growth": True, "optimizer": "adam", "loss": "relative"},
+        id="batch-growth",
+    ),
+]
+
+
+@pytest.mark.parametrize("params", NN_CASES)
+@pytest.mark.parametrize("two_d", [False, True])
+def test_save_load_predicts_identically(data, tmp_path, params, two_d):
+    X, y = data
+    Y = np.c_[y, y**2, np.full_like(y, 4.0)] if two_d else y
+    try:
+        model = small(**params).fit(X, Y)
+    except (TypeError, ValueError) as exc:  # a parameter the estimator lacks
+        pytest.skip(f"NNRegressor does not take {params}: {exc}")
+    save(model, tmp_path / "m.sknnfit")
+    other = load(tmp_path / "m.sknnfit")
+    np.testing.assert_array_equal(other.predict(X), model.predict(X))
+    assert_same_state(model, other)
+    assert other.net_.history[:, "train_loss"] == model.net_.history[:, "train_loss"]
+
+
+def test_loaded_model_refits_and_keeps_its_parameters(fitted, data, tmp_path):
+    X, y = data
+    save(fitted, tmp_path / "m.sknnfit")
+    other = load(tmp_path / "m.sknnfit")
+    np.testing.assert_array_equal(
+        other.fit(X, np.c_[y, y**2]).predict(X),
+        small(**fitted.get_params()).fit(X, np.c_[y, y**2]).predict(X),
+    )
+
+
+@pytest.mark.filterwarnings("ignore:.*were clipped to the range")
+@pytest.mark.parametrize(
+    "target", ["standard", "log", "log1p", "asinh", "rank", "rank_normal", "auto"]
+)
+def test_target_transform_save_load_predicts_identically(data, tmp_path, target):
+    targets = pytest.importorskip("sknnfit.targets")
+    X, y = data
+    Y = np.exp(np.c_[y, -y])  # positive, spanning decades
+    model = targets.TargetTransformRegressor(small(), target=target).fit(X, Y)
+    save(model, tmp_path / "t.sknnfit")
+    other = load(tmp_path / "t.sknnfit")
+    np.testing.assert_array_equal(other.predict(X), model.predict(X))
+    assert other.target_ == model.target_
+    assert other.regressor_ is other.ttr_.regressor_
+
+
+def test_target_transform_with_other_regressor_is_refused(data, tmp_path):
+    targets = pytest.importorskip("sknnfit.targets")
+    X, y = data
+    model = targets.TargetTransformRegressor(LinearRegression()).fit(X, y)
+    with pytest.raises(TypeError, match="only when its regressor is an NNRegressor"):
+        save(model, tmp_path / "t.sknnfit")
+
+
+def test_file_layout_and_header(fitted, tmp_path):
+    path = tmp_path / "m.sknnfit"
+    save(fitted, path)
+    with zipfile.ZipFile(path) as zf:
+        assert set(zf.namelist()) == {"header.json", "meta.json", "tensors.safetensors"}
+        header = json.loads(zf.read("header.json"))
+        meta = zf.read("meta.json")
+        tensors = zf.read("tensors.safetensors")
+    import sknnfit
+
+    assert header["format"] == "sknnfit"
+    assert header["format_version"] == FORMAT_VERSION
+    assert header["sknnfit_version"] == sknnfit.__version__
+    assert header["meta_sha256"] == hashlib.sha256(meta).hexdigest()
+    assert header["tensors_sha256"] == hashlib.sha256(tensors).hexdigest()
+    assert b"__class__" in meta  # classes are named, resolved from a fixed table
+    assert not list(tmp_path.glob(".sknnfit-*"))  # no temporary file left
+
+
+def test_load_never_unpickles(fitted, data, tmp_path, monkeypatch):
+    X, _ = data
+    save(fitted, tmp_path / "m.sknnfit")
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("load() must not unpickle")
+
+    for module, name in [
+        (pickle, "load"),
+        (pickle, "loads"),
+        (pickle, "Unpickler"),
+        (torch, "load"),
+        (joblib, "load"),
+    ]:
+        monkeypatch.setattr(module, name, forbidden)
+    other = load(tmp_path / "m.sknnfit")
+    monkeypatch.undo()
+    np.testing.assert_array_equal(other.predict(X), fitted.predict(X))
+
+
+def test_load_leaves_the_global_torch_generator_alone(fitted, tmp_path):
+    save(fitted, tmp_path / "m.sknnfit")
+    state = torch.get_rng_state()
+    load(tmp_path / "m.sknnfit")
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_saving_an_unfitted_estimator_raises_not_fitted(tmp_path):
+    with pytest.raises(NotFittedError):
+        save(small(), tmp_path / "m.sknnfit")
+    assert not (tmp_path / "m.sknnfit").exists()
+
+
+def test_saving_another_estimator_suggests_joblib(data, tmp_path):
+    X, y = data
+    with pytest.raises(TypeError, match=r"supports NNRegressor.*joblib\.dump"):
+        save(LinearRegression().fit(X, y), tmp_path / "m.sknnfit")
+
+
+def test_net_params_that_are_not_data_are_refused(data, tmp_path):
+    X, y = data
+
+    class MyLoss(torch.nn.MSELoss):
+        def __init__(self, **kwargs):
+            super().__init__()
+
+        def forward(self, input, target):
+            return super().forward(input, target[:, : input.shape[1]])
+
+    model = small(net_params={"criterion": MyLoss}).fit(X, y)
+    with pytest.raises(ValueError, match=r"net_params.*cannot be stored in the safe"):
+        save(model, tmp_path / "m.sknnfit")
+    assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------- refusing to load
+
+
+def rewrite(path, header=None, meta=None, tensors=None, keep_checksums=False):
+    """Rewrite members of a saved file, recomputing checksums unless told not to."""
+    with zipfile.ZipFile(path) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    old = json.loads(members["header.json"])
+    if meta is not None:
+        members["meta.json"] = meta(members["meta.json"])
+    if tensors is not None:
+        members["tensors.safetensors"] = tensors(members["tensors.safetensors"])
+    new = dict(old)
+    if not keep_checksums:
+        new["meta_sha256"] = hashlib.sha256(members["meta.json"]).hexdigest()
+        new["tensors_sha256"] = hashlib.sha256(
+            members["tensors.safetensors"]
+        ).hexdigest()
+    new.update(header or {})
+    members["header.json"] = json.dumps(new).encode()
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, payload in members.items():
+            zf.writestr(name, payload)
+
+
+@pytest.fixture
+def saved(fitted, tmp_path):
+    path = tmp_path / "m.sknnfit"
+    save(fitted, path)
+    return path
+
+
+def flip_last_byte(payload):
+    return payload[:-1] + bytes([payload[-1] ^ 1])
+
+
+def test_tampered_weights_fail_the_checksum(saved):
+    rewrite(saved, tensors=flip_last_byte, keep_checksums=True)
+    with pytest.raises(ValueError, match=r"fails its tensors checksum.*modified"):
+        load(saved)
+
+
+def test_tampered_json_fails_the_checksum(saved):
+    rewrite(
+        saved,
+        meta=lambda m: m.replace(b'"max_epochs": 3', b'"max_epochs": 4'),
+        keep_checksums=True,
+    )
+    with pytest.raises(ValueError, match=r"fails its meta checksum.*modified"):
+        load(saved)
+
+
+def test_other_major_version_is_refused(saved):
+    rewrite(saved, header={"sknnfit_version": "99.0.0"})
+    with pytest.raises(ValueError, match=r"saved by sknnfit 99\.0\.0.*major version"):
+        load(saved)
+
+
+def test_newer_format_version_is_refused(saved):
+    rewrite(saved, header={"format_version": FORMAT_VERSION + 1})
+    with pytest.raises(ValueError, match="Upgrade sknnfit"):
+        load(saved)
+
+
+def test_class_outside_the_table_is_refused_even_with_valid_checksums(saved):
+    # An attacker can recompute checksums; naming a callable must still fail.
+    rewrite(
+        saved,
+        meta=lambda m: m.replace(b'"sknnfit.modules.MLP"', b'"os.system"'),
+    )
+    with pytest.raises(ValueError, match=r"names the class 'os\.system'"):
+        load(saved)
+
+
+def test_attribute_that_shadows_a_method_is_refused(saved):
+    rewrite(saved, meta=lambda m: m.replace(b'"n_epochs_"', b'"predict"'))
+    with pytest.raises(ValueError, match=r"'predict'.*not a fitted attribute"):
+        load(saved)
+
+
+@pytest.mark.parametrize(
+    ("write", "match"),
+    [
+        pytest.param(
+            lambda p: joblib.dump(NNRegressor(), p), "not a zip archive", id="joblib"
+        ),
+        pytest.param(
+            lambda p: p.write_text("hello"), "not a zip archive", id="text-file"
+        ),
+        pytest.param(
+            lambda p: zipfile.ZipFile(p, "w").writestr("a.txt", "a"),
+            r"lacks \['header\.json'",
+            id="other-zip",
+        ),
+        pytest.param(
+            lambda p: zipfile.ZipFile(p, "w").writestr("header.json", "{"),
+            "lacks",
+            id="truncated",
+        ),
+    ],
+)
+def test_non_sknnfit_file_is_refused(tmp_path, write, match):
+    path = tmp_path / "x.bin"
+    write(path)
+    with pytest.raises(
+        ValueError, match=rf"not a file written by sknnfit\.save.*{match}"
+    ):
+        load(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "nope.sknnfit")
+
+
+# ---------------------------------------------------------------------- CUDA
+
+LOAD_WITHOUT_CUDA = textwrap.dedent(
+    """
+    import pickle, sys
+    import numpy as np, torch
+    from sknnfit.persistence import load
+    assert not torch.cuda.is_available()
+    X = np.load(sys.argv[1])
+    pickled = pickle.load(open(sys.argv[2], "rb"))
+    safe = load(sys.argv[3])
+    assert pickled.device_ == safe.device_ == "cpu"
+    np.save(sys.argv[4], np.stack([pickled.predict(X), safe.predict(X)]))
+    """
+)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_fitted_on_cuda_loads_and_predicts_without_cuda(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 2))
+    model = small(device="cuda").fit(X, X[:, 0] ** 2)
+    assert model.device_.startswith("cuda")
+    np.save(tmp_path / "X.npy", X)
+    with open(tmp_path / "m.pkl", "wb") as f:
+        pickle.dump(model, f)
+    save(model, tmp_path / "m.sknnfit")
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
+    subprocess.run(
+        [sys.executable, "-c", LOAD_WITHOUT_CUDA]
+        + [str(tmp_path / n) for n in ("X.npy", "m.pkl", "m.sknnfit", "out.npy")],
+        env=env,
+        check=True,
+    )
+    pickled, safe = np.load(tmp_path / "out.npy")
+    on_gpu = model.predict(X)
+    np.testing.assert_array_equal(pickled, safe)
+    np.testing.assert_allclose(pickled, on_gpu, rtol=1e-4, atol=1e-5)

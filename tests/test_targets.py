@@ -1,0 +1,432 @@
+"""Tests for sknnfit.targets: TargetTransformRegressor and its transformers."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sknnfit.estimators import NNRegressor
+from sknnfit.targets import (
+    TARGETS,
+    AsinhTransformer,
+    ClippedPredictionWarning,
+    QuantileTargetTransformer,
+    TargetTransformRegressor,
+    auto_target,
+    make_target_transformer,
+)
+
+KINDS = [k for k in TARGETS if k != "auto"]
+
+
+def small_nn(**params):
+    # adamw pinned: these tests are about targets, not about NNRegressor's choice
+    # of optimizer, and stay fast and stable whatever that default becomes.
+    defaults = {
+        "hidden_layer_sizes": (16,),
+        "max_epochs": 10,
+        "optimizer": "adamw",
+        "random_state": 0,
+    }
+    return NNRegressor(**{**defaults, **params})
+
+
+# ---------------------------------------------------------------------- common checks
+
+# check_regressor_multioutput fits make_regression targets (both signs) without
+# applying the positive_only tag, unlike every other check (compare
+# scikit-learn#21323, fixed for check_regressors_train); log and log1p rightly
+# refuse those targets.
+_SIGNED_Y_REASON = (
+    "check_regressor_multioutput ignores the positive_only tag and fits signed "
+    "targets, which target='{}' rejects with a ValueError by design."
+)
+
+
+def _expected_failed_checks(estimator):
+    if estimator.target in ("log", "log1p"):
+        return {
+            "check_regressor_multioutput": _SIGNED_Y_REASON.format(estimator.target)
+        }
+    return {}
+
+
+# Linear models predict past the training range at its ends: with rank targets
+# that is clipped, and the warning saying so is expected here.
+@pytest.mark.filterwarnings("ignore::sknnfit.targets.ClippedPredictionWarning")
+@parametrize_with_checks(
+    [
+        TargetTransformRegressor(small_nn(max_epochs=20)),
+        *(TargetTransformRegressor(Ridge(), target=k) for k in TARGETS),
+    ],
+    expected_failed_checks=_expected_failed_checks,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+# ---------------------------------------------------------------------- round trips
+
+_FINITE = {"allow_nan": False, "allow_infinity": False, "allow_subnormal": False}
+
+# Values each kind accepts, over a wide range of magnitudes.
+# Thirty-six decades of magnitude and zero; smaller magnitudes only test float
+# underflow (a variance of 1e-400 is 0), which no target transform can help.
+_MODERATE = st.floats(-1e6, 1e6, **_FINITE).map(lambda v: v if abs(v) > 1e-30 else 0.0)
+
+# Values each kind accepts, over a wide range of magnitudes.
+_ELEMENTS = {
+    "standard": _MODERATE,
+    "log": st.floats(1e-100, 1e100, **_FINITE),
+    "log1p": st.floats(-1.0, 1e100, exclude_min=True, **_FINITE),
+    "asinh": st.floats(-1e100, 1e100, **_FINITE),
+    "rank": _MODERATE,
+    "rank_normal": _MODERATE,
+}
+_SHAPES = hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=12)
+
+
+def _assert_round_trip(y, back, kind):
+    # Linear maps (standard, rank) lose about eps * max|y| in absolute terms;
+    # log and asinh lose about eps * log(max|y|) in relative terms.
+    atol = 1e-9 * np.abs(y).max()
+    if kind == "rank_normal":
+        # QuantileTransformer's normal output maps values within 1e-7 (here:
+        # standard deviations) of the smallest or largest quantile to that end.
+        atol += 1e-7 * np.ptp(y)
+    np.testing.assert_allclose(back, y, rtol=1e-9, atol=atol)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_transformer_inverse_undoes_transform(kind, data):
+    y = data.draw(hnp.arrays(np.float64, _SHAPES, elements=_ELEMENTS[kind]))
+    y2 = y.reshape(len(y), -1)
+    transformer = make_target_transformer(kind, y2)
+    z = transformer.fit_transform(y2)
+    assert np.isfinite(z).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        back = transformer.inverse_transform(z)
+    _assert_round_trip(y2, back, kind)
+
+
+@pytest.mark.parametrize("kind", [*KINDS, "auto"])
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_regressor_round_trips_recalled_targets(kind, data):
+    # A 1-nearest-neighbour regressor recalls its transformed training targets
+    # exactly, so predict on the training X is inverse(forward(y)), end to end
+    # and in the shape of y.
+    elements = _ELEMENTS.get(kind, _ELEMENTS["standard"])
+    y = data.draw(hnp.arrays(np.float64, _SHAPES, elements=elements))
+    X = np.arange(len(y), dtype=float).reshape(-1, 1)
+    model = TargetTransformRegressor(KNeighborsRegressor(n_neighbors=1), target=kind)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pred = model.fit(X, y).predict(X)
+    assert pred.shape == y.shape
+    _assert_round_trip(y, pred, kind)
+
+
+# ---------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("kind", "y", "match"),
+    [
+        (
+            "log",
+            [1.0, -3.2, 5.0],
+            r"target='log' needs y > 0; got min\(y\) = -3\.2\. Use target='asinh' "
+            r"for signed targets or 'log1p' for y > -1\.",
+        ),
+        ("log", [0.0, 1.0, 2.0], r"target='log' needs y > 0; got min\(y\) = 0\."),
+        (
+            "log1p",
+            [1.0, -1.0, 5.0],
+            r"target='log1p' needs y > -1; got min\(y\) = -1\. Use target='asinh'",
+        ),
+    ],
+)
+def test_log_targets_reject_y_outside_their_domain(kind, y, match):
+    X = np.arange(3.0).reshape(-1, 1)
+    with pytest.raises(ValueError, match=match):
+        TargetTransformRegressor(Ridge(), target=kind).fit(X, y)
+
+
+def test_log_target_names_the_offending_output():
+    X = np.arange(3.0).reshape(-1, 1)
+    y = np.array([[1.0, 2.0], [3.0, -7.5], [5.0, 6.0]])
+    with pytest.raises(ValueError, match=r"min\(y\) = -7\.5 \(output 1\)"):
+        TargetTransformRegressor(Ridge(), target="log").fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("bad", "match"), [(np.nan, "NaN"), (np.inf, "infinit"), (-np.inf, "infinit")]
+)
+@pytest.mark.parametrize("kind", ["standard", "rank", "auto"])
+def test_non_finite_targets_are_rejected(kind, bad, match):
+    X = np.arange(4.0).reshape(-1, 1)
+    y = np.array([1.0, bad, 2.0, 3.0])
+    with pytest.raises(ValueError, match=rf"y contains NaN or infinity.*{match}"):
+        TargetTransformRegressor(Ridge(), target=kind).fit(X, y)
+
+
+def test_unknown_target_is_rejected_in_fit():
+    model = TargetTransformRegressor(Ridge(), target="logarithm")
+    with pytest.raises(ValueError, match=r"'target' parameter .* must be a str among"):
+        model.fit(np.ones((3, 1)), [1.0, 2.0, 3.0])
+
+
+# ---------------------------------------------------------------------- auto
+
+
+@pytest.mark.parametrize(
+    ("y", "expected"),
+    [
+        (np.geomspace(0.1, 1e3, 50), "log"),  # positive, four decades
+        (np.linspace(1.0, 50.0, 50), "standard"),  # positive, < two decades
+        (np.r_[np.linspace(-1, 1, 49), 500.0], "asinh"),  # signed, one far tail
+        (np.r_[np.zeros(30), np.geomspace(1, 1e6, 20)], "asinh"),  # zeros + tail
+        (np.linspace(-3.0, 3.0, 50), "standard"),  # signed, light tails
+        (np.r_[np.zeros(30), np.ones(20)], "standard"),  # mostly zeros, no tail
+        (np.zeros(10), "standard"),
+        # One output decides for all: positive with one spanning decades.
+        (np.c_[np.linspace(1, 2, 50), np.geomspace(1, 1e3, 50)], "log"),
+        (np.c_[np.linspace(-1, 1, 50), np.r_[np.ones(49), 1e4]], "asinh"),
+    ],
+)
+def test_auto_picks_what_its_rule_says(y, expected):
+    assert auto_target(y) == expected
+    X = np.arange(len(y), dtype=float).reshape(-1, 1)
+    model = TargetTransformRegressor(Ridge(), target="auto").fit(X, y)
+    assert model.target_ == expected
+    assert model.target == "auto"
+
+
+def test_auto_thresholds_are_strict():
+    assert auto_target([1.0, 100.0]) == "standard"
+    assert auto_target([1.0, 100.1]) == "log"
+
+
+# ---------------------------------------------------------------------- warnings
+
+
+@pytest.mark.parametrize("kind", ["rank", "rank_normal"])
+def test_rank_targets_warn_when_predictions_are_clipped(kind):
+    X = np.linspace(0.0, 1.0, 40).reshape(-1, 1)
+    y = 3.0 * X[:, 0] + 1.0
+    model = TargetTransformRegressor(LinearRegression(), target=kind).fit(X, y)
+    X_new = np.array([[-1.0], [0.5], [2.0], [3.0]])
+    match = r"3 of 4 .*clipped.*\(1 to the minimum, 2 to the maximum\)"
+    with pytest.warns(ClippedPredictionWarning, match=match) as record:
+        pred = model.predict(X_new)
+    assert record[0].filename == __file__  # points at the caller, not the library
+    np.testing.assert_allclose(pred[[0, 2, 3]], [y.min(), y.max(), y.max()])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict(X)
+
+
+def test_log_target_warns_instead_of_returning_inf_silently():
+    X = np.linspace(0.0, 1.0, 20).reshape(-1, 1)
+    y = np.exp(5.0 * X[:, 0])
+    model = TargetTransformRegressor(LinearRegression(), target="log").fit(X, y)
+    with pytest.warns(RuntimeWarning, match=r"1 of 2 .*overflowed to infinity in exp"):
+        pred = model.predict(np.array([[0.5], [1e3]]))
+    assert np.isinf(pred[1])
+
+
+def test_asinh_target_warns_on_overflow():
+    X = np.linspace(0.0, 1.0, 20).reshape(-1, 1)
+    y = np.sinh(5.0 * X[:, 0]) - 2.0
+    model = TargetTransformRegressor(LinearRegression(), target="asinh").fit(X, y)
+    with pytest.warns(RuntimeWarning, match="overflowed to infinity in sinh"):
+        model.predict(np.array([[1e4]]))
+
+
+# ---------------------------------------------------------------------- transformers
+
+
+def test_asinh_scale_is_per_output_and_never_zero():
+    y = np.c_[[-100.0, 1.0, 3.0], [0.0, 0.0, 5.0], [0.0, 0.0, 0.0]]
+    assert_scale = AsinhTransformer().fit(y).scale_
+    np.testing.assert_allclose(assert_scale, [3.0, 5.0, 1.0])
+
+
+def test_transformers_fit_per_output_statistics():
+    X = np.arange(30.0).reshape(-1, 1)
+    y = np.c_[np.linspace(0, 1, 30), np.linspace(-50, 1000, 30)]
+    model = TargetTransformRegressor(Ridge(), target="standard").fit(X, y)
+    np.testing.assert_allclose(model.transformer_.mean_, y.mean(axis=0))
+    model.set_params(target="rank").fit(X, y)
+    assert isinstance(model.transformer_, QuantileTargetTransformer)
+    assert model.transformer_.n_quantiles == 30
+    np.testing.assert_allclose(model.transformer_.quantiles_[-1], y.max(axis=0))
+
+
+# ---------------------------------------------------------------------- the estimator
+
+
+@pytest.mark.filterwarnings("ignore::sknnfit.targets.ClippedPredictionWarning")
+@pytest.mark.parametrize("y_shape", [(40,), (40, 1), (40, 3)])
+@pytest.mark.parametrize("kind", ["standard", "asinh", "rank"])
+def test_predictions_keep_the_shape_of_y(kind, y_shape):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(40, 2))
+    y = (X.sum(axis=1, keepdims=True) + np.arange(np.prod(y_shape[1:]))).reshape(
+        y_shape
+    )
+    pred = TargetTransformRegressor(Ridge(), target=kind).fit(X, y).predict(X)
+    assert pred.shape == y_shape
+    assert pred.dtype == np.float64
+
+
+def test_wraps_transformed_target_regressor_and_exposes_its_parts():
+    X = np.arange(20.0).reshape(-1, 1)
+    model = TargetTransformRegressor(Ridge(), target="asinh")
+    model.fit(X, np.sinh(X[:, 0] - 10.0))
+    assert isinstance(model.ttr_, TransformedTargetRegressor)
+    assert model.regressor_ is model.ttr_.regressor_
+    assert isinstance(model.regressor_, Ridge)
+    assert model.regressor_ is not model.regressor
+    assert isinstance(model.transformer_, AsinhTransformer)
+    assert model.target_ == "asinh"
+    assert model.n_features_in_ == 1
+
+
+def test_default_regressor_is_nnregressor():
+    assert TargetTransformRegressor().regressor is None
+    assert TargetTransformRegressor()._make_regressor().get_params() == (
+        NNRegressor().get_params()
+    )
+
+
+def test_nnregressor_fits_a_log_target():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.0, 3.0, size=(64, 1))
+    y = np.exp(2.0 * X[:, 0])
+    model = TargetTransformRegressor(small_nn(lr=1e-2, max_epochs=100), target="log")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)  # ConvergenceWarning
+        model.fit(X, y)
+    assert isinstance(model.regressor_, NNRegressor)
+    assert model.predict(X).shape == (64,)
+    assert model.score(X, y) > 0.9
+
+
+def test_feature_names_are_recorded_from_dataframes():
+    X = pd.DataFrame({"a": np.arange(10.0), "b": np.ones(10)})
+    model = TargetTransformRegressor(Ridge()).fit(X, np.arange(10.0))
+    assert list(model.feature_names_in_) == ["a", "b"]
+    assert model.n_features_in_ == 2
+
+
+def test_fit_params_reach_the_regressor():
+    X = np.arange(6.0).reshape(-1, 1)
+    y = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 50.0])
+    weights = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 0.0])
+    model = TargetTransformRegressor(LinearRegression())
+    model.fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(model.predict(X[:5]), y[:5], atol=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::sknnfit.targets.ClippedPredictionWarning")
+def test_pipeline_and_grid_search_over_target():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.0, 2.0, size=(60, 2))
+    y = np.exp(X @ np.array([1.5, -0.5]))
+    pipe = make_pipeline(StandardScaler(), TargetTransformRegressor(LinearRegression()))
+    search = GridSearchCV(
+        pipe,
+        {"targettransformregressor__target": ["standard", "log", "rank"]},
+        cv=3,
+    )
+    search.fit(X, y)
+    assert search.best_params_ == {"targettransformregressor__target": "log"}
+    assert search.predict(X).shape == (60,)
+
+
+def test_grid_search_over_target_with_nnregressor():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(48, 2))
+    y = 1.0 + X.sum(axis=1)
+    search = GridSearchCV(
+        TargetTransformRegressor(small_nn()),
+        {"target": ["standard", "log", "rank"]},
+        cv=2,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)  # ConvergenceWarning
+        search.fit(X, y)
+    assert search.best_estimator_.target_ in ("standard", "log", "rank")
+    assert search.predict(X).shape == (48,)
+
+
+def test_pickle_round_trip_keeps_predictions():
+    X = np.arange(20.0).reshape(-1, 1)
+    model = TargetTransformRegressor(Ridge(), target="rank_normal")
+    model.fit(X, X[:, 0] ** 2)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
+def test_predict_before_fit_raises_not_fitted():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        TargetTransformRegressor(Ridge()).predict(np.ones((2, 1)))
+
+
+def test_tags_follow_the_regressor_and_the_target():
+    from sklearn.utils import get_tags
+
+    assert get_tags(TargetTransformRegressor(Ridge())).target_tags.multi_output
+    assert get_tags(TargetTransformRegressor(target="log")).target_tags.positive_only
+    assert not get_tags(TargetTransformRegressor()).target_tags.positive_only
+
+
+def test_metadata_routing_sends_fit_params_to_the_regressor():
+    import sklearn
+
+    X = np.arange(6.0).reshape(-1, 1)
+    y = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 50.0])
+    weights = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 0.0])
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = make_pipeline(
+            StandardScaler().set_fit_request(sample_weight=False),
+            TargetTransformRegressor(
+                LinearRegression().set_fit_request(sample_weight=True)
+            ),
+        )
+        pipe.fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(pipe.predict(X[:5]), y[:5], atol=1e-9)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_predictions_are_numpy_under_pandas_output(kind):
+    import sklearn
+
+    X = np.arange(10.0).reshape(-1, 1)
+    y = np.arange(1.0, 11.0)
+    with sklearn.config_context(transform_output="pandas"):
+        model = TargetTransformRegressor(
+            KNeighborsRegressor(n_neighbors=1), target=kind
+        )
+        pred = model.fit(X, y).predict(X)
+    assert isinstance(pred, np.ndarray)
+    np.testing.assert_allclose(pred, y)
