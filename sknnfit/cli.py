@@ -301,7 +301,7 @@ def _fmt(value):
 
 
 def format_summary(summary):
-    """The summary as text: one table per problem, ``median [min, max]`` cells.
+    """The summary as text: one table per problem, ``median ±half-range`` cells.
 
     Parameters
     ----------
@@ -311,8 +311,11 @@ def format_summary(summary):
     Returns
     -------
     text : str
-        Tables with one row per model; metrics that do not apply to a problem
-        are left out, and the range is omitted when there was a single run.
+        Tables with one row per model. A cell is the median over runs and,
+        with several runs, half the min-max range (``0.12 ±0.03`` means the runs
+        spanned 0.09 to 0.15 around a median of 0.12, not necessarily
+        symmetrically; summary.csv has the exact min and max). Metrics that
+        do not apply to a problem are left out.
     """
     blocks = []
     for problem, group in summary.groupby("problem", sort=False):
@@ -325,8 +328,9 @@ def format_summary(summary):
             cells = []
             for _, row in group.iterrows():
                 cell = _fmt(row[col])
-                if row["n_runs"] > 1:
-                    cell += f" [{_fmt(row[f'{m}_min'])}, {_fmt(row[f'{m}_max'])}]"
+                half_range = (row[f"{m}_max"] - row[f"{m}_min"]) / 2
+                if row["n_runs"] > 1 and np.isfinite(half_range):
+                    cell += f" ±{half_range:.2g}"
                 cells.append(cell)
             table[m] = cells
         if "n_warnings" in group:
@@ -471,7 +475,11 @@ def _compare(args):
 
         written += save_plots(predictions, args.out)
 
-    spread = "median [min, max] over seeds" if args.seeds > 1 else "one seed"
+    spread = (
+        "median ±half the min-max range over seeds"
+        if args.seeds > 1
+        else "one seed (--seeds N for medians and ranges)"
+    )
     print(f"\nTest metrics, {spread} (nrmse: RMSE / std of y, lower is better):\n")
     print(format_summary(summary))
     warned = _format_warnings(df)

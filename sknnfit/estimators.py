@@ -63,6 +63,10 @@ DEFAULT_LR = {
     "signagree": 1e-3,
 }
 
+#: predict warns about rows beyond the training box by more than this share of
+#: each column's range.
+EXTRAPOLATION_SLACK = 0.01
+
 #: batch_growth doubles the batch size up to this many rows.
 MAX_GROWN_BATCH = 8192
 
@@ -212,25 +216,50 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             default="silu"
         Hidden-layer activation. Smooth activations fit smooth functions with
         fewer kinks and extrapolate more gently than ReLU.
-    linear_skip : bool, default=True
-        Add a linear path from inputs to outputs, so identity maps and linear
-        trends are exact and the hidden layers fit only the rest.
-    optimizer : {"adam", "adamw", "sgd", "lbfgs", "signagree"}, default="adamw"
-        Optimiser. Adam and AdamW use PyTorch's fused kernels where available.
-        ``"signagree"`` is :class:`~sknnfit.optim.SignAgree`.
-    lr : float, default=3e-3
-        Learning rate (the peak rate of the one-cycle schedule).
+    linear_skip : bool, default=False
+        Add a learned linear path from inputs to outputs inside the network.
+    base : {"auto", "linear", "poly2", "poly3", "none"}, default="auto"
+        Closed-form ridge model fitted first (float64); the network learns what
+        it leaves. A linear base makes identity maps and linear trends exact; a
+        polynomial base keeps polynomial behaviour outside the training data
+        (seed 002). ``"auto"`` takes ``"poly2"`` when there are at least 20 rows
+        per quadratic coefficient, else ``"linear"`` with 20 rows per linear
+        coefficient, else ``"none"``; the choice is ``base_kind_``.
+    optimizer : {"auto", "adam", "adamw", "sgd", "lbfgs", "signagree"}, \
+            default="auto"
+        ``"auto"``: full-batch L-BFGS when training rows x network parameters
+        is at most 2e8 (small data, where it fits far more precisely), AdamW
+        otherwise. Adam and AdamW use PyTorch's fused kernels where available;
+        ``"signagree"`` is :class:`~sknnfit.optim.SignAgree` (seed 000's rule).
+        The choice is ``optimizer_``.
+    lr : "auto" or float, default="auto"
+        Learning rate (the peak of the one-cycle schedule). ``"auto"``: 3e-3
+        for Adam/AdamW, 1e-2 for SGD, 1.0 for L-BFGS, 1e-3 for SignAgree
+        (``lr_``).
     weight_decay : float, default=0.0
         Weight decay (decoupled for AdamW).
     max_epochs : int, default=200
-        Number of passes over the training data.
+        Passes over the training data (L-BFGS: steps of up to 20 evaluations).
     batch_size : "auto" or int, default="auto"
-        Rows per optimiser step. ``"auto"`` uses about 1/64 of the training rows,
-        rounded to a power of two between 32 and 1024.
-    lr_schedule : {"none", "onecycle", "cosine", "plateau"}, default="onecycle"
-        Learning-rate schedule over the ``max_epochs`` epochs.
-    loss : {"mse", "mae", "huber"}, default="mse"
-        Training loss, computed on the standardised targets.
+        Rows per optimiser step. ``"auto"``: the whole training set for L-BFGS,
+        else about 1/64 of the rows, rounded to a power of two in [32, 1024].
+    lr_schedule : {"auto", "none", "onecycle", "cosine", "plateau"}, \
+            default="auto"
+        ``"auto"``: one-cycle for first-order optimizers, cosine with
+        ``batch_growth``, none for L-BFGS (``lr_schedule_``).
+    batch_growth : bool, default=False
+        Double the batch size (up to 8192 rows) each time the training loss
+        stalls for 5 epochs, as seed 000's answer suggests.
+    loss : {"mse", "mae", "huber", "relative", "peak"}, default="mse"
+        Training loss. ``"relative"`` is the mean relative error |y_pred - y| /
+        |y| in the user's units (seed 001); ``"peak"`` weights rows by how far
+        their target lies from its median, up to 10x, so rare peaks are not
+        averaged away (seed 000). See :func:`sknnfit.training.loss_weights`.
+    multi_output : {"shared", "separate"}, default="shared"
+        One network for all outputs, or one per output (seed 000's advice for
+        outputs that interfere).
+    n_ensemble : int, default=1
+        Train this many networks from different seeds and average them.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows and stop when the validation
         loss has not improved for ``patience`` epochs; the best weights are kept.
@@ -266,7 +295,15 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     Attributes
     ----------
     net_ : skorch.NeuralNetRegressor
-        The trained skorch net; ``net_.module_`` is the PyTorch module.
+        The (first) trained skorch net; ``net_.module_`` is the PyTorch module.
+    nets_ : list of (list of int, skorch.NeuralNetRegressor)
+        Every trained net with the outputs it predicts.
+    optimizer_, lr_, lr_schedule_ : str, float, str
+        What the "auto" settings resolved to.
+    base_kind_ : str
+        The base model used; ``base_`` is the fitted ridge model or None.
+    residual_scale_ : ndarray of shape (n_outputs,)
+        Scale of the residual the networks were trained on.
     input_transformer_ : sklearn.pipeline.Pipeline
         Fitted input transform (log columns and standardisation).
     log_columns_ : list of int
@@ -842,8 +879,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             )
 
     def _warn_outside_box(self, X):
+        # A row counts as outside when it passes the training box by more than
+        # 1% of the column's range: test rows of a sampled box land a hair past
+        # its edges, which is not extrapolation worth a warning.
         span = self.x_max_ - self.x_min_
-        slack = 1e-9 * np.where(span > 0, span, 1.0)
+        slack = EXTRAPOLATION_SLACK * np.where(span > 0, span, 1.0)
         outside = ((X < self.x_min_ - slack) | (X > self.x_max_ + slack)).any(axis=1)
         frac = outside.mean() if len(outside) else 0.0
         if frac > 0:

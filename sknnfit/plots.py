@@ -271,7 +271,9 @@ def plot_curves(predictions, *, problem=None, seed=None):
     for i, (model, entry) in enumerate(entries.items()):
         if entry["y_pred"] is not None:
             y_pred = _as_2d(entry["y_pred"])[order, 0]
-            ax.plot(x, y_pred, color=f"C{i}", lw=1.3, label=model)
+            # Good fits sit on top of each other; the dashes keep them apart.
+            style = ("-", "--", "-.", ":")[i % 4]
+            ax.plot(x, y_pred, color=f"C{i}", ls=style, lw=1.5, label=model)
     lo, hi = float(y.min()), float(y.max())
     margin = 0.25 * (hi - lo) if hi > lo else 1.0
     ax.set_ylim(lo - margin, hi + margin)

@@ -1,22 +1,76 @@
-"""scikit-learn's estimator checks over every public estimator."""
+"""scikit-learn's estimator checks over every public estimator.
 
+One place, so the contract test grows with the API. Every expected failure has
+its reason written next to it.
+"""
+
+import pytest
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.linear_model import Ridge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sknnfit import NNRegressor
+from sknnfit import NNRegressor, TargetTransformRegressor
+from sknnfit.baselines import PerOutputRegressor, PolynomialRegressor
+from sknnfit.targets import TARGETS
+
+# check_regressor_multioutput fits make_regression targets (both signs) without
+# applying the positive_only tag, unlike every other check (compare
+# scikit-learn#21323, fixed for check_regressors_train); log and log1p rightly
+# refuse those targets.
+_SIGNED_Y_REASON = (
+    "check_regressor_multioutput ignores the positive_only tag and fits signed "
+    "targets, which target='{}' rejects with a ValueError by design."
+)
+
+
+def _expected_failed_checks(estimator):
+    if isinstance(estimator, TargetTransformRegressor) and estimator.target in (
+        "log",
+        "log1p",
+    ):
+        return {
+            "check_regressor_multioutput": _SIGNED_Y_REASON.format(estimator.target)
+        }
+    return {}
+
 
 # Small and quick, but still trained enough to pass check_regressors_train.
 ESTIMATORS = [
-    NNRegressor(hidden_layer_sizes=(32,), max_epochs=30, random_state=0),
+    # The defaults (optimizer="auto" picks L-BFGS on the checks' small data).
+    NNRegressor(hidden_layer_sizes=(32,), max_epochs=20, random_state=0),
     NNRegressor(
         hidden_layer_sizes=(16, 16),
+        optimizer="adamw",
         early_stopping=True,
         max_epochs=20,
         patience=5,
         random_state=0,
     ),
+    NNRegressor(
+        hidden_layer_sizes=(16,),
+        optimizer="adam",
+        multi_output="separate",
+        n_ensemble=2,
+        batch_growth=True,
+        loss="peak",
+        max_epochs=30,
+        random_state=0,
+    ),
+    TargetTransformRegressor(
+        NNRegressor(
+            hidden_layer_sizes=(16,), optimizer="adamw", max_epochs=20, random_state=0
+        ),
+        target="auto",
+    ),
+    *(TargetTransformRegressor(Ridge(), target=k) for k in TARGETS),
+    PolynomialRegressor(max_degree=3, random_state=0),
+    PerOutputRegressor(HistGradientBoostingRegressor(max_iter=10)),
 ]
 
 
-@parametrize_with_checks(ESTIMATORS)
+# Linear models predict past the training range at its ends: with rank targets
+# that is clipped, and the warning saying so is expected here.
+@pytest.mark.filterwarnings("ignore::sknnfit.targets.ClippedPredictionWarning")
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

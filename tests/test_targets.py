@@ -15,7 +15,6 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknnfit.estimators import NNRegressor
 from sknnfit.targets import (
@@ -41,40 +40,6 @@ def small_nn(**params):
         "random_state": 0,
     }
     return NNRegressor(**{**defaults, **params})
-
-
-# ---------------------------------------------------------------------- common checks
-
-# check_regressor_multioutput fits make_regression targets (both signs) without
-# applying the positive_only tag, unlike every other check (compare
-# scikit-learn#21323, fixed for check_regressors_train); log and log1p rightly
-# refuse those targets.
-_SIGNED_Y_REASON = (
-    "check_regressor_multioutput ignores the positive_only tag and fits signed "
-    "targets, which target='{}' rejects with a ValueError by design."
-)
-
-
-def _expected_failed_checks(estimator):
-    if estimator.target in ("log", "log1p"):
-        return {
-            "check_regressor_multioutput": _SIGNED_Y_REASON.format(estimator.target)
-        }
-    return {}
-
-
-# Linear models predict past the training range at its ends: with rank targets
-# that is clipped, and the warning saying so is expected here.
-@pytest.mark.filterwarnings("ignore::sknnfit.targets.ClippedPredictionWarning")
-@parametrize_with_checks(
-    [
-        TargetTransformRegressor(small_nn(max_epochs=20)),
-        *(TargetTransformRegressor(Ridge(), target=k) for k in TARGETS),
-    ],
-    expected_failed_checks=_expected_failed_checks,
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
 
 
 # ---------------------------------------------------------------------- round trips

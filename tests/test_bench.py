@@ -1,0 +1,307 @@
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.neural_network import MLPRegressor
+from sklearn.pipeline import Pipeline
+
+from sknnfit import NNRegressor
+from sknnfit.bench import MODELS, _seeded, compare, make_model, summarize
+from sknnfit.datasets import PROBLEMS
+from sknnfit.metrics import SCORE_KEYS
+
+# Tiny problems and models: each fit takes well under a second.
+SMALL = {"n_train": 200, "n_test": 101}
+
+
+def tiny_nn(**params):
+    return NNRegressor((8, 8), max_epochs=5, **params)
+
+
+def fast_models():
+    return {"nn": tiny_nn(), "rf": RandomForestRegressor(n_estimators=5)}
+
+
+@pytest.fixture(scope="module")
+def user_data():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(150, 3))
+    y = X[:, 0] ** 2 + X[:, 1]
+    return X, y
+
+
+class Failing(RegressorMixin, BaseEstimator):
+    def fit(self, X, y):
+        raise RuntimeError("boom")
+
+    def predict(self, X):
+        return np.zeros(len(X))
+
+
+def test_compare_gives_one_row_per_problem_model_seed():
+    df = compare(
+        ["square", "formula5"],
+        fast_models(),
+        seeds=2,
+        problem_kwargs=SMALL,
+        progress=False,
+    )
+    assert len(df) == 2 * 2 * 2
+    assert list(df.columns) == [
+        "problem",
+        "model",
+        "seed",
+        "n_train",
+        "n_test",
+        *SCORE_KEYS,
+        "fit_seconds",
+        "predict_seconds",
+        "warnings",
+        "warning_messages",
+    ]
+    assert df[["problem", "model", "seed"]].values.tolist()[:4] == [
+        ["square", "nn", 0],
+        ["square", "nn", 1],
+        ["square", "rf", 0],
+        ["square", "rf", 1],
+    ]
+    assert (df["n_train"] == 200).all() and (df["n_test"] == 101).all()
+    assert (df["fit_seconds"] > 0).all() and (df["predict_seconds"] > 0).all()
+    square = df[df["problem"] == "square"]
+    assert square["rmse_outside"].notna().all()
+    # Metrics that do not apply are NaN, not missing columns.
+    assert df.loc[df["problem"] == "formula5", "rmse_outside"].isna().all()
+
+
+def test_compare_splits_user_data_80_20_by_seed(user_data):
+    df = compare(user_data, ["poly"], seeds=(0, 1), progress=False)
+    assert df["problem"].tolist() == ["data", "data"]
+    assert df["n_train"].tolist() == [120, 120]
+    assert df["n_test"].tolist() == [30, 30]
+    # Different seeds split differently.
+    assert df["rmse"].iloc[0] != df["rmse"].iloc[1]
+
+
+def test_compare_cv_gives_one_row_per_fold(user_data):
+    df = compare({"mine": user_data}, "poly", seeds=2, cv=3, progress=False)
+    assert len(df) == 2 * 3
+    assert df["fold"].tolist() == [0, 1, 2, 0, 1, 2]
+    assert (df["n_test"] == 50).all()
+
+
+def test_compare_accepts_model_names_and_named_estimators(user_data):
+    df = compare(
+        user_data,
+        ["poly", MLPRegressor(hidden_layer_sizes=(4,), max_iter=20)],
+        progress=False,
+    )
+    assert df["model"].tolist() == ["poly", "MLPRegressor"]
+
+
+def test_fit_warnings_are_recorded_in_a_column(user_data):
+    df = compare(
+        user_data,
+        {"short": MLPRegressor(hidden_layer_sizes=(4,), max_iter=2)},
+        progress=False,
+    )
+    assert "ConvergenceWarning x" in df["warnings"].iloc[0]
+    assert "Maximum iterations" in df["warning_messages"].iloc[0]
+
+
+def test_seeded_sets_nested_random_states():
+    from sknnfit.targets import TargetTransformRegressor
+
+    model = Pipeline(
+        [("nn", TargetTransformRegressor(tiny_nn(random_state=None), target="auto"))]
+    )
+    seeded = _seeded(model, 7)
+    assert seeded.get_params()["nn__regressor__random_state"] == 7
+    assert model.get_params()["nn__regressor__random_state"] is None  # a clone
+
+
+def test_same_seed_gives_same_metrics(user_data):
+    models = {"rf": RandomForestRegressor(n_estimators=5)}  # random_state=None
+    first = compare(user_data, models, progress=False)
+    second = compare(user_data, models, progress=False)
+    pd.testing.assert_series_equal(first["rmse"], second["rmse"])
+
+
+def test_unknown_model_lists_valid_names():
+    with pytest.raises(ValueError, match="Valid models are: 'nn', 'nn-auto-target'"):
+        compare("square", ["nn", "forest"], progress=False)
+    with pytest.raises(ValueError, match="Did you mean 'poly'"):
+        make_model("polly")
+
+
+def test_unknown_problem_lists_valid_names():
+    with pytest.raises(ValueError, match="Valid problems are: 'identity25'"):
+        compare("sqaure", ["poly"], progress=False)
+
+
+def test_bad_problem_kwargs_name_the_accepted_keys():
+    with pytest.raises(ValueError, match="n_train"):
+        compare("square", "poly", problem_kwargs={"rows": 10}, progress=False)
+
+
+def test_problem_kwargs_per_problem():
+    df = compare(
+        ["square", "noisy_sin"],
+        "poly",
+        problem_kwargs={"square": {"n_train": 50, "n_test": 11}, "noisy_sin": SMALL},
+        progress=False,
+    )
+    assert df["n_train"].tolist() == [50, 200]
+
+
+def test_errors_record_keeps_going(user_data):
+    df = compare(
+        user_data, {"bad": Failing(), "poly": "poly"}, errors="record", progress=False
+    )
+    assert df["error"].tolist() == ["RuntimeError: boom", ""]
+    assert np.isnan(df["rmse"].iloc[0]) and np.isfinite(df["rmse"].iloc[1])
+    with pytest.raises(RuntimeError, match="boom"):
+        compare(user_data, {"bad": Failing()}, progress=False)
+
+
+def test_return_predictions_holds_arrays_and_loss_curve():
+    from sknnfit.targets import TargetTransformRegressor
+
+    models = {"tt": TargetTransformRegressor(tiny_nn(), target="auto"), "rf": "rf"}
+    _, preds = compare(
+        "square", models, problem_kwargs=SMALL, return_predictions=True, progress=False
+    )
+    assert list(preds) == [("square", "tt", 0), ("square", "rf", 0)]
+    entry = preds["square", "tt", 0]
+    assert entry["y_pred"].shape == entry["y_test"].shape == (101,)
+    assert entry["X_test"].shape == (101, 1)
+    assert entry["train_range"] == (-2.0, 2.0)
+    assert len(entry["loss_curve"]) == 5
+    assert preds["square", "rf", 0]["loss_curve"] is None
+
+
+def test_summarize_gives_median_and_range_per_problem_model():
+    df = compare(
+        "square", {"rf": RandomForestRegressor(n_estimators=5)}, seeds=3,
+        problem_kwargs=SMALL, progress=False,
+    )  # fmt: skip
+    summary = summarize(df)
+    assert summary.shape[0] == 1
+    assert summary["n_runs"].iloc[0] == 3
+    for stat in ("median", "min", "max"):
+        assert f"nrmse_{stat}" in summary.columns
+    row = summary.iloc[0]
+    assert row["nrmse_min"] <= row["nrmse_median"] <= row["nrmse_max"]
+    assert row["nrmse_median"] == pytest.approx(df["nrmse"].median())
+
+
+def test_models_table_names_nn_and_baselines():
+    assert {"nn", "nn-auto-target", "poly", "hgb", "rf"} <= set(MODELS)
+    assert set(PROBLEMS) >= {"square", "formula5"}
+
+
+def test_dask_backend_matches_local():
+    distributed = pytest.importorskip("dask.distributed")
+    models = {"nn": tiny_nn(), "rf": RandomForestRegressor(n_estimators=5)}
+    kwargs = {"seeds": 2, "problem_kwargs": SMALL, "progress": False}
+    local = compare("square", models, **kwargs)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        remote = compare("square", models, backend="dask", scheduler=client, **kwargs)
+    timings = ["fit_seconds", "predict_seconds"]
+    pd.testing.assert_frame_equal(
+        local.drop(columns=timings), remote.drop(columns=timings), rtol=1e-10
+    )
+
+
+def test_dask_missing_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)
+    with pytest.raises(ImportError, match=r'pip install "sknnfit\[dask\]"'):
+        compare("square", "poly", backend="dask", progress=False)
+
+
+def test_scheduler_without_dask_backend_is_rejected():
+    with pytest.raises(ValueError, match='backend="dask"'):
+        compare("square", "poly", scheduler="tcp://localhost:8786", progress=False)
+
+
+# ---------------------------------------------------------------------- plots
+
+
+@pytest.fixture(scope="module")
+def square_predictions():
+    _, preds = compare(
+        "square",
+        {"nn": tiny_nn(), "poly": "poly"},
+        seeds=2,
+        problem_kwargs=SMALL,
+        return_predictions=True,
+        progress=False,
+    )
+    return preds
+
+
+def test_save_plots_writes_all_pngs_for_1d_problem(square_predictions, tmp_path):
+    pytest.importorskip("matplotlib")
+    from sknnfit.plots import save_plots
+
+    paths = save_plots(square_predictions, tmp_path)
+    names = sorted(p.name for p in paths)
+    assert names == [
+        "square_abs_error.png",
+        "square_curves.png",
+        "square_loss.png",
+        "square_pred_vs_true.png",
+    ]
+    for path in paths:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plots_of_multioutput_problem_skip_curves(tmp_path):
+    pytest.importorskip("matplotlib")
+    from sknnfit.plots import plot_curves, save_plots
+
+    _, preds = compare(
+        "steep25x19",
+        {"rf": RandomForestRegressor(n_estimators=3)},
+        problem_kwargs={"n_train": 100, "n_test": 100},
+        return_predictions=True,
+        progress=False,
+    )
+    names = sorted(p.name for p in save_plots(preds, tmp_path))
+    assert names == ["steep25x19_abs_error.png", "steep25x19_pred_vs_true.png"]
+    with pytest.raises(ValueError, match="1-D problems"):
+        plot_curves(preds)
+
+
+def test_plot_functions_return_figures(square_predictions):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from sknnfit import plots
+
+    for plot in (
+        plots.plot_predicted_vs_true,
+        plots.plot_abs_error,
+        plots.plot_curves,
+        plots.plot_loss_curves,
+    ):
+        fig = plot(square_predictions, seed=1)
+        assert isinstance(fig, Figure)
+        assert "seed 1" in (
+            fig._suptitle.get_text() if fig._suptitle else ""
+        ) + "".join(ax.get_title() for ax in fig.axes)
+
+
+def test_plots_without_matplotlib_name_the_extra(monkeypatch, square_predictions):
+    from sknnfit.plots import plot_curves
+
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(ImportError, match=r'pip install "sknnfit\[bench\]"'):
+        plot_curves(square_predictions)
