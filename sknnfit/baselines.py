@@ -80,7 +80,7 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):
     max_degree : int, default=8
         Highest degree tried.
 
-    max_features : int, default=2000
+    max_features : int, default=500
         Degrees whose number of polynomial features (bias excluded) exceeds
         this are skipped, which bounds memory and time on wide inputs. Degree
         1 is always tried.
@@ -154,7 +154,7 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):
         self,
         max_degree=8,
         *,
-        max_features=2000,
+        max_features=500,
         cv=3,
         alphas=(1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0),
         max_search_samples=20_000,

@@ -101,9 +101,9 @@ def _build_parser():
             f"--problem formula5 --models {DEFAULT_MODELS} --seeds 1 and at most "
             f"{DEFAULT_MAX_TRAIN} training rows per problem (formula5 has "
             "100,000; pass --n-train full for all of them), which takes about "
-            "two minutes on a 2-core laptop CPU."
+            "two minutes on a 2-core CPU, most of it in the polynomial's degree "
+            "search."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     data = cmp.add_argument_group("data (a reference problem or a CSV file)")
     data.add_argument(
@@ -166,13 +166,19 @@ def _build_parser():
         type=_positive_int,
         default=1,
         metavar="N",
-        help="run seeds 0..N-1 (each seed draws new data and new initial weights)",
+        help=(
+            "run seeds 0..N-1; each seed draws new data (or a new split) and new "
+            "initial weights [default: 1]"
+        ),
     )
     run.add_argument(
         "--backend",
         choices=("local", "dask"),
         default="local",
-        help="run the fits here, or on a Dask cluster (pip install 'sknnfit[dask]')",
+        help=(
+            "run the fits here, or on a Dask cluster (pip install 'sknnfit[dask]') "
+            "[default: local]"
+        ),
     )
     run.add_argument(
         "--scheduler",
@@ -198,7 +204,8 @@ def _build_parser():
         type=Path,
         default=Path("sknnfit-out"),
         metavar="DIR",
-        help="folder for results.csv, summary.csv and the PNG plots",
+        help="folder for results.csv, summary.csv and the PNG plots "
+        "[default: sknnfit-out]",
     )
     out.add_argument("--no-plots", action="store_true", help="do not write PNG plots")
     out.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -480,7 +487,8 @@ def _compare(args):
         if args.seeds > 1
         else "one seed (--seeds N for medians and ranges)"
     )
-    print(f"\nTest metrics, {spread} (nrmse: RMSE / std of y, lower is better):\n")
+    print(f"\nTest metrics, {spread}.")
+    print("nrmse is the RMSE over the std of y: 0 is perfect, 1 predicts the mean.\n")
     print(format_summary(summary))
     warned = _format_warnings(df)
     if warned:

@@ -52,7 +52,7 @@ PREDICT_BATCH = 8192
 
 #: optimizer="auto" picks full-batch L-BFGS when n_train x n_parameters is at
 #: most this (about a minute of L-BFGS on one laptop core), AdamW otherwise.
-LBFGS_BUDGET = 2e8
+LBFGS_BUDGET = 1.5e8
 
 #: lr="auto" per optimizer (for AdamW/Adam/SGD the peak of the one-cycle schedule).
 DEFAULT_LR = {
@@ -228,7 +228,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     optimizer : {"auto", "adam", "adamw", "sgd", "lbfgs", "signagree"}, \
             default="auto"
         ``"auto"``: full-batch L-BFGS when training rows x network parameters
-        is at most 2e8 (small data, where it fits far more precisely), AdamW
+        is at most 1.5e8 (small data, where it fits far more precisely), AdamW
         otherwise. Adam and AdamW use PyTorch's fused kernels where available;
         ``"signagree"`` is :class:`~sknnfit.optim.SignAgree` (seed 000's rule).
         The choice is ``optimizer_``.

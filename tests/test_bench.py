@@ -202,6 +202,16 @@ def test_models_table_names_nn_and_baselines():
     assert set(PROBLEMS) >= {"square", "formula5"}
 
 
+def test_local_worker_processes_match_sequential_run(user_data):
+    models = {"rf": RandomForestRegressor(n_estimators=5)}
+    sequential = compare(user_data, models, seeds=2, progress=False)
+    parallel = compare(user_data, models, seeds=2, n_jobs=2, progress=False)
+    timings = ["fit_seconds", "predict_seconds"]
+    pd.testing.assert_frame_equal(
+        sequential.drop(columns=timings), parallel.drop(columns=timings)
+    )
+
+
 def test_dask_backend_matches_local():
     distributed = pytest.importorskip("dask.distributed")
     models = {"nn": tiny_nn(), "rf": RandomForestRegressor(n_estimators=5)}
