@@ -136,7 +136,9 @@ def run(quick=False, threads=1):
             if quick:
                 n, epochs = min(n, 20_000), max(1, epochs // 10)
             X, y = _data(n, n_in, n_out)
-            params = sum(p.numel() for p in _module(n_in, n_out, hidden, act).parameters())
+            params = sum(
+                p.numel() for p in _module(n_in, n_out, hidden, act).parameters()
+            )
             for batch in batches:
                 row = {"workload": name, "batch": batch, "params": params}
                 for col, fn in (
