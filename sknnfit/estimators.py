@@ -490,7 +490,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
 
         self.device_ = resolve_device(self.device)
         rng = check_random_state(self.random_state)
-        yt = self._fit_base(Xt64, yt)
+        rows = np.arange(len(X))
+        train_rows, _, valid_rows, _ = self._split(rows, rows, rng)
+        # The base sees the training rows only, so the validation loss is honest.
+        yt = self._fit_base(Xt64, yt, train_rows)
         # A constant output has y_scale_ = 0 (predicted exactly); its weights
         # only need to stay finite.
         unit_scale = np.where(self.y_scale_ > 0, self.y_scale_, 1.0)
@@ -499,7 +502,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         yt = yt.astype(np.float32)
         if weights is not None:
             yt = np.hstack([yt, weights])
-        Xtr, ytr, Xv, yv = self._split(Xt, yt, rng)
+        Xtr, ytr = Xt[train_rows], yt[train_rows]
+        Xv, yv = (
+            (None, None) if valid_rows is None else (Xt[valid_rows], yt[valid_rows])
+        )
         self.optimizer_, self.lr_, self.lr_schedule_ = self._resolve_optimizer(
             len(Xtr), Xt.shape[1]
         )
@@ -635,19 +641,19 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         Xt = torch.from_numpy(np.asarray(Xt64, dtype=np.float32))
         return np.asarray(net.predict(Xt), dtype=np.float64)
 
-    def _fit_base(self, Xt64, yt):
-        """Fit the closed-form base; return the scaled residual for the network."""
+    def _fit_base(self, Xt64, yt, train_rows):
+        """Fit the closed-form base on ``train_rows``; return the scaled residual."""
         self.base_kind_ = resolve_base(self.base, *Xt64.shape)
         self.base_ = make_base(self.base_kind_)
         if self.base_ is None:
             self.residual_scale_ = np.ones(yt.shape[1])
             return yt
-        self.base_.fit(Xt64, yt)
+        self.base_.fit(Xt64[train_rows], yt[train_rows])
         residual = yt - self.base_.predict(Xt64).reshape(yt.shape)
         # Scale the residual to unit variance so the network sees a well-scaled
         # target, but not by more than 1e6: an exactly linear target leaves only
         # rounding noise, which must not be blown up into a signal.
-        self.residual_scale_ = np.maximum(residual.std(axis=0), 1e-6)
+        self.residual_scale_ = np.maximum(residual[train_rows].std(axis=0), 1e-6)
         return residual / self.residual_scale_
 
     def _resolve_optimizer(self, n_train, n_inputs):
