@@ -345,13 +345,18 @@ def auto_target(y):
     One kind for all outputs, by this rule:
 
     1. ``"log"`` when every value is positive and some output spans more than
-       two decades (``max / min > AUTO_LOG_SPAN = 100``);
+       two decades (``max / min > AUTO_LOG_SPAN = 100``) and its log is no more
+       skewed than the output itself;
     2. else ``"asinh"`` when some output has a heavy tail: its largest
        magnitude exceeds ``AUTO_TAIL_RATIO = 100`` times the asinh scale (the
-       median of ``|y|``; see :class:`AsinhTransformer`). This covers signed
-       targets and non-negative targets with zeros. Strictly positive targets
-       never get here: ``max / median > 100`` implies ``max / min > 100``;
+       median of ``|y|``; see :class:`AsinhTransformer`), and the asinh makes
+       it no more skewed. This covers signed targets and non-negative targets
+       with zeros;
     3. else ``"standard"``.
+
+    The skewness condition keeps targets that span decades only because they
+    pile up near zero (``y = x**2`` on [-2, 2], seed 002) on the standard scale:
+    their log is skewed the other way, and exp would blow up every error.
 
     Parameters
     ----------
@@ -375,11 +380,36 @@ def auto_target(y):
     """
     y = np.asarray(y, dtype=np.float64)
     y2 = y.reshape(len(y), -1)
-    if (y2 > 0).all() and (y2.max(axis=0) > AUTO_LOG_SPAN * y2.min(axis=0)).any():
-        return "log"
-    if (np.abs(y2).max(axis=0) > AUTO_TAIL_RATIO * _asinh_scale(y2)).any():
+    if (y2 > 0).all():
+        wide = y2.max(axis=0) > AUTO_LOG_SPAN * y2.min(axis=0)
+        if (wide & _evens_out(y2, np.log(y2))).any():
+            return "log"
+    scale = _asinh_scale(y2)
+    tail = np.abs(y2).max(axis=0) > AUTO_TAIL_RATIO * scale
+    if (tail & _evens_out(y2, np.arcsinh(y2 / scale))).any():
         return "asinh"
     return "standard"
+
+
+def _skewness(a):
+    """Per-column sample skewness; 0 for a constant column."""
+    centred = a - a.mean(axis=0)
+    std = centred.std(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        skew = (centred**3).mean(axis=0) / std**3
+    return np.where((std > 0) & np.isfinite(skew), skew, 0.0)
+
+
+def _evens_out(y2, z2):
+    """Per output: whether the transform ``z2`` of ``y2`` is no more skewed.
+
+    A target spanning decades because its values pile up near zero (``y = x**2``
+    on [-2, 2]) is not a multiplicative quantity: its log is skewed the other
+    way and its exp would blow up every error; a log-normal-like target becomes
+    symmetric. Only the latter gets the log (or asinh).
+    """
+    before = np.abs(_skewness(y2))
+    return np.abs(_skewness(z2)) <= before * (1 + 1e-6) + 1e-12
 
 
 def make_target_transformer(target, y):
