@@ -16,7 +16,6 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch import NeuralNetRegressor
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
@@ -36,6 +35,7 @@ from .training import (
     OPTIMIZERS,
     BatchGrowth,
     BatchSchedule,
+    FastNet,
     ProgressBar,
     TensorBatchIterator,
     TrainingMonitor,
@@ -612,10 +612,16 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         if valid is not None:
             valid_ds = Dataset(torch.from_numpy(valid[0]), torch.from_numpy(valid[1]))
             params["train_split"] = predefined_split(valid_ds)
+        else:
+            # skorch notifies every callback three times per batch; one without
+            # a validation set has nothing to do.
+            params["callbacks__valid_loss"] = None
+        if self.verbose < 2:
+            params["callbacks__print_log"] = None
         params.update({f"criterion__{k}": v for k, v in criterion_kwargs.items()})
         params.update({f"optimizer__{k}": v for k, v in opt_kwargs.items()})
         params.update(copy_params(self.net_params))
-        net = NeuralNetRegressor(**params)
+        net = FastNet(**params)
         with seeded_torch(seed, self.device_):
             Xtr_t = torch.from_numpy(np.ascontiguousarray(Xtr)).to(self.device_)
             ytr_t = torch.from_numpy(np.ascontiguousarray(ytr)).to(self.device_)

@@ -310,14 +310,15 @@ def _encode_net(net, enc, prefix):
 
 
 def _decode_net(meta, dec, tensors, prefix, device):
-    from skorch import NeuralNetRegressor
     from skorch.history import History
+
+    from .training import FastNet
 
     params = dec(meta["params"])
     for key in ("device", "iterator_valid__device"):
         if key in params:
             params[key] = device
-    net = NeuralNetRegressor(**params, callbacks=[], train_split=None)
+    net = FastNet(**params, callbacks=[], train_split=None)
     # initialize() draws throw-away random weights from torch's global generator;
     # fork it so that loading leaves the caller's random state untouched.
     with seeded_torch(0, device):
