@@ -272,9 +272,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     grad_clip : float or None, default=None
         Clip the gradient norm to this value.
     input_transform : {"auto", "standard", "log", "none"}, default="auto"
-        ``"auto"`` takes the log of strictly positive columns spanning more than
-        two decades and standardises every column; see
-        :func:`sknnfit.features.make_input_transformer`.
+        ``"auto"`` standardises every column and gives the network, in addition,
+        the log of each strictly positive column spanning more than two decades
+        (``log_columns_``); see :func:`sknnfit.features.make_input_transformer`.
     device : str, default="auto"
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     n_threads : int or None, default=1
@@ -493,7 +493,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         rows = np.arange(len(X))
         train_rows, _, valid_rows, _ = self._split(rows, rows, rng)
         # The base sees the training rows only, so the validation loss is honest.
-        yt = self._fit_base(Xt64, yt, train_rows)
+        # The base sees the input columns as given (standardised), not the
+        # appended logs of input_transform="auto".
+        yt = self._fit_base(Xt64[:, : self.n_features_in_], yt, train_rows)
         # A constant output has y_scale_ = 0 (predicted exactly); its weights
         # only need to stay finite.
         unit_scale = np.where(self.y_scale_ > 0, self.y_scale_, 1.0)
@@ -732,7 +734,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         # interrupted) falls back to the base model.
         out = out / np.maximum(counts, 1) * self.residual_scale_
         if self.base_ is not None:
-            out += self.base_.predict(Xt64).reshape(out.shape)
+            base_in = Xt64[:, : self.n_features_in_]
+            out += self.base_.predict(base_in).reshape(out.shape)
         y = out * self.y_scale_ + self.y_mean_
         n_bad = int((~np.isfinite(y)).sum())
         if n_bad:

@@ -51,6 +51,15 @@ def _log_columns(X, columns=()):
     return X
 
 
+def _append_log_columns(X, columns=()):
+    """``X`` with the log of ``columns`` appended as extra columns."""
+    X = np.asarray(X, dtype=np.float64)
+    if not len(columns):
+        return X.copy()
+    logs = _log_columns(X, columns=columns)[:, columns]  # checks positivity
+    return np.hstack([X, logs])
+
+
 def _exp_columns(X, columns=()):
     X = np.array(X, dtype=np.float64, copy=True)
     if len(columns):
@@ -64,10 +73,10 @@ def make_input_transformer(kind, X):
     Parameters
     ----------
     kind : {"auto", "standard", "log", "none"}
-        ``"auto"``: log of strictly positive columns spanning more than two decades
-        (max/min > 100), then standardise every column. ``"standard"``: standardise
-        only. ``"log"``: log of every strictly positive column, then standardise.
-        ``"none"``: pass through.
+        ``"auto"``: standardise every column, and append the standardised log of
+        each strictly positive column spanning more than two decades (max/min >
+        100). ``"standard"``: standardise only. ``"log"``: replace every strictly
+        positive column by its log, then standardise. ``"none"``: pass through.
     X : ndarray of shape (n_samples, n_features)
         Training inputs, used to choose the log columns.
 
@@ -79,10 +88,30 @@ def make_input_transformer(kind, X):
     """
     if kind == "none":
         return FunctionTransformer(validate=False), []
+    if kind == "auto":
+        cols = log_columns_rule(X)
+        steps = []
+        if cols:
+            # Append the logs rather than replace the columns: a uniform column
+            # on [0, 1] spans decades near 0 too, and the identity, linear
+            # trends and bumps in x are simplest in x itself (seed 000), while
+            # products and ratios are linear in log x (seed 001). The network
+            # gets both; the closed-form base uses the first n_features columns.
+            steps.append(
+                (
+                    "log",
+                    FunctionTransformer(
+                        _append_log_columns,
+                        kw_args={"columns": cols},
+                        validate=False,
+                        check_inverse=False,
+                    ),
+                )
+            )
+        steps.append(("scale", StandardScaler()))
+        return Pipeline(steps), cols
     if kind == "standard":
         cols = []
-    elif kind == "auto":
-        cols = log_columns_rule(X)
     elif kind == "log":
         cols = [int(j) for j in np.flatnonzero(np.asarray(X).min(axis=0) > 0)]
     else:

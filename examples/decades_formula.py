@@ -1,0 +1,70 @@
+"""Seed 001: "Neural Net not able to learn simple analytical equation".
+
+Problem ``formula5``: y = x5/x2 - (x1 - x2) / (2 x3 x4) * x2/x1, with inputs
+spanning up to three decades and a heavy-tailed target. The asker's loss, a
+relative L1 error, was stuck at 0.5-4. sknnfit takes the log of the
+decade-spanning inputs and (with ``target="auto"``) a log or asinh of the target
+on its own; compare its ``median_rel_error`` with the asker's 0.5.
+
+What we measured (seed 0, 20,000 rows): the default reached a median relative
+error of 0.0075; ``max_epochs=600`` halved it to 0.0037 but overfitted the
+tails (nrmse 0.15 against 0.09), for three times the fit time. The asker's own
+loss, ``loss="relative"``, did worse on both (0.02 and 6.1).
+The full problem has 100,000 training rows; the default ``--n-train 20000``
+runs in about two minutes on a 2-core laptop CPU and says so when it runs.
+"""
+
+import argparse
+
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from sknnfit import NNRegressor, TargetTransformRegressor
+from sknnfit.bench import compare
+from sknnfit.datasets import problem_info
+
+PROBLEM = "formula5"
+COLUMNS = ["model", "nrmse", "r2", "median_rel_error", "fit_seconds", "warnings"]
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--n-train", type=int, default=20000)
+parser.add_argument("--seed", type=int, default=0)
+parser.add_argument(
+    "--max-epochs", type=int, help="NNRegressor max_epochs (smoke tests)"
+)
+args = parser.parse_args()
+
+
+def nn(**params):
+    if args.max_epochs:  # smoke tests cut every net short, the recipe's too
+        params["max_epochs"] = args.max_epochs
+    return TargetTransformRegressor(
+        NNRegressor(random_state=args.seed, **params), target="auto"
+    )
+
+
+models = {
+    "sknnfit default": nn(),
+    "poly": "poly",
+    "hgb": "hgb",
+    "recipe for relative error: max_epochs=600": nn(max_epochs=600),
+}
+
+full = problem_info(PROBLEM)["n_train"]
+print(f"{PROBLEM}: {args.n_train} training rows of the full {full}, seed {args.seed}")
+if args.n_train < full:
+    print(f"  (smaller than the full problem; --n-train {full} for all of it)")
+# One thread per model, as NNRegressor uses by default: like-for-like fit times,
+# and no collapse of the tree baseline's OpenMP threads on a busy machine.
+with threadpool_limits(1):
+    df = compare(
+        PROBLEM,
+        models,
+        seeds=(args.seed,),
+        problem_kwargs={"n_train": args.n_train},
+        progress=False,
+    )
+with pd.option_context("display.width", 120):
+    print(df[COLUMNS].to_string(index=False, float_format="{:.4g}".format))
+for message in sorted({m for s in df["warning_messages"] if s for m in s.split(" | ")}):
+    print("warning:", message)
