@@ -888,7 +888,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             warnings.warn(
                 f"NNRegressor reached max_epochs={self.max_epochs} while the loss "
                 "was still improving (by more than 10% over the last 10% of "
-                "epochs). Increase max_epochs for a better fit.",
+                "epochs). Increase max_epochs for a better fit; with "
+                "early_stopping=True training stops where the validation loss "
+                "is best.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
