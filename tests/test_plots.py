@@ -1,0 +1,89 @@
+"""Plots of compare results: files written, figures returned, missing matplotlib."""
+
+import sys
+
+import pytest
+from sklearn.ensemble import RandomForestRegressor
+
+from sknnfit import NNRegressor
+from sknnfit.bench import compare
+
+# Tiny problems and models: each fit takes well under a second.
+SMALL = {"n_train": 200, "n_test": 101}
+
+
+def tiny_nn(**params):
+    return NNRegressor((8, 8), max_epochs=5, **params)
+
+
+@pytest.fixture(scope="module")
+def square_predictions():
+    _, preds = compare(
+        "square",
+        {"nn": tiny_nn(), "poly": "poly"},
+        seeds=2,
+        problem_kwargs=SMALL,
+        return_predictions=True,
+        progress=False,
+    )
+    return preds
+
+
+def test_save_plots_writes_all_pngs_for_1d_problem(square_predictions, tmp_path):
+    pytest.importorskip("matplotlib")
+    from sknnfit.plots import save_plots
+
+    paths = save_plots(square_predictions, tmp_path)
+    names = sorted(p.name for p in paths)
+    assert names == [
+        "square_abs_error.png",
+        "square_curves.png",
+        "square_loss.png",
+        "square_pred_vs_true.png",
+    ]
+    for path in paths:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plots_of_multioutput_problem_skip_curves(tmp_path):
+    pytest.importorskip("matplotlib")
+    from sknnfit.plots import plot_curves, save_plots
+
+    _, preds = compare(
+        "steep25x19",
+        {"rf": RandomForestRegressor(n_estimators=3)},
+        problem_kwargs={"n_train": 100, "n_test": 100},
+        return_predictions=True,
+        progress=False,
+    )
+    names = sorted(p.name for p in save_plots(preds, tmp_path))
+    assert names == ["steep25x19_abs_error.png", "steep25x19_pred_vs_true.png"]
+    with pytest.raises(ValueError, match="1-D problems"):
+        plot_curves(preds)
+
+
+def test_plot_functions_return_figures(square_predictions):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from sknnfit import plots
+
+    for plot in (
+        plots.plot_predicted_vs_true,
+        plots.plot_abs_error,
+        plots.plot_curves,
+        plots.plot_loss_curves,
+    ):
+        fig = plot(square_predictions, seed=1)
+        assert isinstance(fig, Figure)
+        assert "seed 1" in (
+            fig._suptitle.get_text() if fig._suptitle else ""
+        ) + "".join(ax.get_title() for ax in fig.axes)
+
+
+def test_plots_without_matplotlib_name_the_extra(monkeypatch, square_predictions):
+    from sknnfit.plots import plot_curves
+
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(ImportError, match=r'pip install "sknnfit\[bench\]"'):
+        plot_curves(square_predictions)
