@@ -202,11 +202,12 @@ def _explain_input_error(exc, X, y=None):
 class NNRegressor(RegressorMixin, BaseEstimator):
     """Neural-network regressor trained by skorch, with function-fitting defaults.
 
-    ``fit`` standardises the inputs (after a log of decade-spanning columns) and
-    each target, builds a PyTorch :class:`~sknnfit.modules.MLP`, and trains it
-    with a skorch :class:`~skorch.NeuralNetRegressor` fed by batches sliced from
-    tensors that already live on the training device. Predictions come back as
-    float64 NumPy arrays in the shape of the ``y`` given to ``fit``.
+    ``fit`` standardises the inputs (adding the log of decade-spanning columns)
+    and each target, fits a closed-form ridge base, builds a PyTorch
+    :class:`~sknnfit.modules.MLP` for what the base leaves, and trains it with a
+    skorch :class:`~skorch.NeuralNetRegressor` fed by batches sliced from tensors
+    that already live on the training device. Predictions come back as float64
+    NumPy arrays in the shape of the ``y`` given to ``fit``.
 
     Parameters
     ----------
