@@ -16,11 +16,10 @@ runs in about two minutes on a 2-core laptop CPU and says so when it runs.
 
 import argparse
 
-import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from sknnfit import NNRegressor, TargetTransformRegressor
-from sknnfit.bench import compare
+from sknnfit.bench import compare, format_results
 from sknnfit.datasets import problem_info
 
 PROBLEM = "formula5"
@@ -64,7 +63,4 @@ with threadpool_limits(1):
         problem_kwargs={"n_train": args.n_train},
         progress=False,
     )
-with pd.option_context("display.width", 120):
-    print(df[COLUMNS].to_string(index=False, float_format="{:.4g}".format))
-for message in sorted({m for s in df["warning_messages"] if s for m in s.split(" | ")}):
-    print("warning:", message)
+print(format_results(df, COLUMNS))

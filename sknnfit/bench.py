@@ -35,7 +35,14 @@ from .baselines import BASELINES, make_baseline
 from .datasets import PROBLEMS, make_problem, problem_info
 from .metrics import SCORE_KEYS, score_all
 
-__all__ = ["MODELS", "SUMMARY_METRICS", "compare", "make_model", "summarize"]
+__all__ = [
+    "MODELS",
+    "SUMMARY_METRICS",
+    "compare",
+    "format_results",
+    "make_model",
+    "summarize",
+]
 
 MODELS = {
     "nn": "NNRegressor with its defaults (sknnfit.NNRegressor).",
@@ -702,3 +709,30 @@ def summarize(df, metrics=None):
         out[f"{m}_min"] = values.min()
         out[f"{m}_max"] = values.max()
     return out.reset_index()
+
+
+def format_results(df, columns):
+    """The chosen columns of a :func:`compare` frame as text, then its warnings.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        From :func:`compare`.
+    columns : list of str
+        Columns to show, in order.
+
+    Returns
+    -------
+    text : str
+        The table (4 significant digits), followed by one ``warning: ...`` line
+        per distinct warning message recorded during the fits.
+    """
+    import pandas as pd
+
+    with pd.option_context("display.width", 120):
+        lines = [df[columns].to_string(index=False, float_format="{:.4g}".format)]
+    messages = {
+        m for text in df.get("warning_messages", []) if text for m in text.split(" | ")
+    }
+    lines += [f"warning: {m}" for m in sorted(messages)]
+    return "\n".join(lines)

@@ -9,7 +9,14 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import Pipeline
 
 from sknnfit import NNRegressor
-from sknnfit.bench import MODELS, _seeded, compare, make_model, summarize
+from sknnfit.bench import (
+    MODELS,
+    _seeded,
+    compare,
+    format_results,
+    make_model,
+    summarize,
+)
 from sknnfit.datasets import PROBLEMS
 from sknnfit.metrics import SCORE_KEYS
 
@@ -239,3 +246,17 @@ def test_dask_missing_names_the_extra(monkeypatch):
 def test_scheduler_without_dask_backend_is_rejected():
     with pytest.raises(ValueError, match='backend="dask"'):
         compare("square", "poly", scheduler="tcp://localhost:8786", progress=False)
+
+
+def test_format_results_shows_columns_and_each_warning_once():
+    df = pd.DataFrame(
+        {
+            "model": ["a", "b"],
+            "rmse": [0.123456, 2.0],
+            "warning_messages": ["W: one | W: two", "W: one"],
+        }
+    )
+    text = format_results(df, ["model", "rmse"])
+    assert "0.1235" in text and "rmse" in text
+    assert "warning_messages" not in text
+    assert text.count("warning: W: one") == 1 and "warning: W: two" in text
