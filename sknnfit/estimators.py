@@ -486,22 +486,20 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         # in _to_float32 then says so, instead of NumPy's RuntimeWarnings.
         with np.errstate(over="ignore", invalid="ignore"):
             Xt64 = self.input_transformer_.fit_transform(X)
-        self._to_float32(Xt64, "X")  # raises if the network could not take it
+        Xt = self._to_float32(Xt64, "X")  # raises if the network could not take it
         yt = self._standardise_targets(y2)
 
         self.device_ = resolve_device(self.device)
         rng = check_random_state(self.random_state)
-        rows = np.arange(len(X))
-        train_rows, _, valid_rows, _ = self._split(rows, rows, rng)
-        # The base sees the training rows only, so the validation loss is honest.
-        # The base sees the input columns as given (standardised), not the
-        # appended logs of input_transform="auto".
+        train_rows, valid_rows = self._split_rows(len(X), rng)
+        # The base sees the training rows only, so the validation loss is honest,
+        # and the input columns as given (standardised), not the appended logs
+        # of input_transform="auto".
         yt = self._fit_base(Xt64[:, : self.n_features_in_], yt, train_rows)
         # A constant output has y_scale_ = 0 (predicted exactly); its weights
         # only need to stay finite.
         unit_scale = np.where(self.y_scale_ > 0, self.y_scale_, 1.0)
         weights = loss_weights(self.loss, y2, unit_scale * self.residual_scale_)
-        Xt = self._to_float32(Xt64, "X")
         yt = yt.astype(np.float32)
         if weights is not None:
             yt = np.hstack([yt, weights])
@@ -827,10 +825,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             )
         return np.ascontiguousarray(A32)
 
-    def _split(self, Xt, yt, rng):
+    def _split_rows(self, n, rng):
+        """``(train_rows, valid_rows)``: all rows and None without early stopping."""
         if not self.early_stopping:
-            return Xt, yt, None, None
-        n = len(Xt)
+            return slice(None), None  # a view, not a copy of the training data
         n_valid = math.ceil(self.validation_fraction * n)
         if n < 2 or n - n_valid < 1:
             raise ValueError(
@@ -840,8 +838,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 "validation_fraction, or set early_stopping=False."
             )
         perm = rng.permutation(n)
-        iv, it = perm[:n_valid], perm[n_valid:]
-        return Xt[it], yt[it], Xt[iv], yt[iv]
+        return perm[n_valid:], perm[:n_valid]
 
     def _resolve_batch_size(self, n_train):
         if self.batch_size == "auto" and self.optimizer_ == "lbfgs":
