@@ -79,6 +79,9 @@ def identity_check(estimator, X, *, test_size=0.2, threshold=0.01, random_state=
 def outside_fraction(estimator, X):
     """Fraction of rows of ``X`` outside the training box of a fitted NNRegressor.
 
+    The same rule as the ``ExtrapolationWarning`` of ``predict``: outside by more
+    than 1% of a column's training range.
+
     Parameters
     ----------
     estimator : NNRegressor or an estimator wrapping one in ``regressor_``
@@ -92,11 +95,10 @@ def outside_fraction(estimator, X):
     inner = estimator
     while not hasattr(inner, "x_min_") and hasattr(inner, "regressor_"):
         inner = inner.regressor_
-    if not hasattr(inner, "x_min_"):
+    if not hasattr(inner, "_outside_rows"):
         raise ValueError(
             "outside_fraction needs a fitted NNRegressor (or a wrapper with one in "
             "regressor_); fit the estimator first."
         )
-    X = np.asarray(X, dtype=np.float64)
-    outside = ((X < inner.x_min_) | (X > inner.x_max_)).any(axis=1)
+    outside = inner._outside_rows(np.asarray(X, dtype=np.float64))
     return float(outside.mean()) if len(outside) else 0.0

@@ -893,13 +893,19 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 stacklevel=3,
             )
 
-    def _warn_outside_box(self, X):
-        # A row counts as outside when it passes the training box by more than
-        # 1% of the column's range: test rows of a sampled box land a hair past
-        # its edges, which is not extrapolation worth a warning.
+    def _outside_rows(self, X):
+        """Boolean mask of the rows of ``X`` outside the training box.
+
+        A row counts as outside when it passes the box by more than 1% of the
+        column's range: test rows of a sampled box land a hair past its edges,
+        which is not extrapolation worth a warning.
+        """
         span = self.x_max_ - self.x_min_
         slack = EXTRAPOLATION_SLACK * np.where(span > 0, span, 1.0)
-        outside = ((X < self.x_min_ - slack) | (X > self.x_max_ + slack)).any(axis=1)
+        return ((X < self.x_min_ - slack) | (X > self.x_max_ + slack)).any(axis=1)
+
+    def _warn_outside_box(self, X):
+        outside = self._outside_rows(X)
         frac = outside.mean() if len(outside) else 0.0
         if frac > 0:
             warnings.warn(
