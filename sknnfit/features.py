@@ -14,11 +14,11 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 INPUT_TRANSFORMS = ("auto", "standard", "log", "none")
 
 #: "auto" takes the log of strictly positive columns whose max/min exceeds this.
-DECADES_RATIO = 100.0
+DECADES_RATIO = 10.0
 
 
 def log_columns_rule(X):
-    """Indices of strictly positive columns spanning more than two decades.
+    """Indices of strictly positive columns spanning more than a decade.
 
     Parameters
     ----------
@@ -74,8 +74,8 @@ def make_input_transformer(kind, X):
     ----------
     kind : {"auto", "standard", "log", "none"}
         ``"auto"``: standardise every column, and append the standardised log of
-        each strictly positive column spanning more than two decades (max/min >
-        100). ``"standard"``: standardise only. ``"log"``: replace every strictly
+        each strictly positive column spanning more than a decade (max/min >
+        10). ``"standard"``: standardise only. ``"log"``: replace every strictly
         positive column by its log, then standardise. ``"none"``: pass through.
     X : ndarray of shape (n_samples, n_features)
         Training inputs, used to choose the log columns.

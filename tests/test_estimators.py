@@ -334,3 +334,46 @@ def test_cuda_fit_predicts_like_cpu(data):
     assert model.device_ == "cuda"
     assert next(model.net_.module_.parameters()).is_cuda
     assert np.isfinite(model.predict(X)).all()
+
+
+def test_log_appended_for_columns_spanning_more_than_a_decade():
+    rng = np.random.default_rng(0)
+    X = np.column_stack(
+        [
+            rng.uniform(1000, 50000, 200),  # 1.7 decades: logged (seed 001's x3)
+            rng.uniform(500, 1000, 200),  # a factor of 2: not logged
+            rng.uniform(-1, 1, 200),  # signed: never logged
+        ]
+    )
+    model = small(max_epochs=1).fit(X, X[:, 0])
+    assert model.log_columns_ == [0]
+    assert model.input_transformer_.transform(X[:3]).shape == (3, 4)
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "n_train", "expected"),
+    [
+        ("adamw", 100_000, 400),  # 98 steps per epoch: capped at 400
+        ("adamw", 200_000, 205),  # 196 steps: 40,000 / 196 rounded up
+        ("adamw", 2_000_000, 200),  # long epochs: never fewer than 200
+        ("lbfgs", 100_000, 200),
+    ],
+)
+def test_max_epochs_auto_targets_optimizer_steps(optimizer, n_train, expected):
+    model = NNRegressor()
+    model.optimizer_, model.batch_size_ = optimizer, 1024
+    assert model._resolve_max_epochs(n_train) == expected
+    model.set_params(max_epochs=7)
+    assert model._resolve_max_epochs(n_train) == 7
+
+
+def test_max_epochs_auto_is_recorded():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (64, 1))
+    model = NNRegressor((4,), optimizer="adam", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, X[:, 0] ** 2)
+    # 64 rows in batches of 32: 2 steps per epoch, so the 400-epoch cap binds.
+    assert model.max_epochs_ == 400
+    assert model.n_epochs_ == 400
