@@ -351,20 +351,25 @@ def test_log_appended_for_columns_spanning_more_than_a_decade():
 
 
 @pytest.mark.parametrize(
-    ("optimizer", "n_train", "expected"),
+    ("optimizer", "n_train", "hidden", "expected"),
     [
-        ("adamw", 100_000, 400),  # 98 steps per epoch: capped at 400
-        ("adamw", 200_000, 205),  # 196 steps: 40,000 / 196 rounded up
-        ("adamw", 2_000_000, 200),  # long epochs: never fewer than 200
-        ("lbfgs", 100_000, 200),
+        # A small network: only the step rule binds (batches of 1024 rows).
+        ("adamw", 100_000, (8,), 400),  # 98 steps per epoch: capped at 400
+        ("adamw", 200_000, (8,), 205),  # 196 steps: 40,000 / 196 rounded up
+        ("adamw", 1_000_000, (8,), 200),  # 977 steps: never fewer than 200...
+        # ... unless the work cap binds: 50 inputs, 19 outputs, 42,003 parameters.
+        ("adamw", 200_000, (128, 128, 128), 166),  # 1.4e12 / (200,000 x 42,003)
+        ("adamw", 2_000_000, (128, 128, 128), 16),
+        ("lbfgs", 100_000, (8,), 200),
     ],
 )
-def test_max_epochs_auto_targets_optimizer_steps(optimizer, n_train, expected):
-    model = NNRegressor()
+def test_max_epochs_auto(optimizer, n_train, hidden, expected):
+    model = NNRegressor(hidden)
+    model.n_outputs_ = 19
     model.optimizer_, model.batch_size_ = optimizer, 1024
-    assert model._resolve_max_epochs(n_train) == expected
+    assert model._resolve_max_epochs(n_train, 50) == expected
     model.set_params(max_epochs=7)
-    assert model._resolve_max_epochs(n_train) == 7
+    assert model._resolve_max_epochs(n_train, 50) == 7
 
 
 def test_max_epochs_auto_is_recorded():
