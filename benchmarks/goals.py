@@ -83,19 +83,37 @@ def main(argv=None):
     parser.add_argument("--problems", nargs="+", default=list(PROBLEMS))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument(
+        "--keep-others",
+        action="store_true",
+        help="keep the rows of the other problems from the existing goals.csv "
+        "(to rerun some problems after a change that only touches them)",
+    )
     args = parser.parse_args(argv)
+    out = Path(args.out)
     df = run(args.problems, args.seeds)
+    command = (
+        f"`python benchmarks/goals.py --problems {' '.join(args.problems)} "
+        f"--seeds {args.seeds}{' --keep-others' if args.keep_others else ''}`"
+    )
+    kept = ""
+    if args.keep_others and (out / "goals.csv").exists():
+        old = pd.read_csv(out / "goals.csv")
+        old = old[~old["problem"].isin(args.problems)]
+        df = pd.concat([old, df], ignore_index=True)
+        if len(old):
+            kept = (
+                f" Rows of {', '.join(old['problem'].unique())} kept from the "
+                "previous goals.csv."
+            )
     table = goal_table(df)
     header = (
         f"Default model on the reference problems, measured {dt.date.today()} on "
         f"{platform.machine()} ({os.cpu_count()} cores), seeds 0..{args.seeds - 1}, "
-        "full problem sizes.\n"
-        f"Command: `python benchmarks/goals.py --problems {' '.join(args.problems)} "
-        f"--seeds {args.seeds}`\n"
+        f"full problem sizes, one fit at a time.\nCommand: {command}.{kept}\n"
     )
     print(header)
     print(table.to_markdown(index=False, floatfmt=".4g"))
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     df.to_csv(out / "goals.csv", index=False)
     (out / "goals.md").write_text(
