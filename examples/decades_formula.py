@@ -6,12 +6,16 @@ relative L1 error, was stuck at 0.5-4. sknnfit takes the log of the
 decade-spanning inputs and (with ``target="auto"``) a log or asinh of the target
 on its own; compare its ``median_rel_error`` with the asker's 0.5.
 
-What we measured (seed 0, 20,000 rows): the default reached a median relative
-error of 0.0075; ``max_epochs=600`` halved it to 0.0037 but overfitted the
-tails (nrmse 0.15 against 0.09), for three times the fit time. The asker's own
-loss, ``loss="relative"``, did worse on both (0.02 and 6.1).
+What we measured (seed 0, 20,000 rows, this script): the default reached R² 0.9994
+and a median relative error of 0.0034 in 43 s (400 passes, ``max_epochs="auto"``);
+the polynomial 0.44 and 2.7, gradient boosting 0.79 and 0.25. The recipe,
+``loss="peak"``, weights rows by how extreme their target is: at 20,000 rows it
+matched the default (0.9994, 0.0039), at the full 100,000 rows it lifted R² where
+the default misses the goal of 0.9995 (seed 1: 0.99938 -> 0.99974; seed 0: 0.99981
+-> 0.99992, with the earlier lr of 3e-3). The asker's own loss,
+``loss="relative"``, did worse than the default in earlier runs.
 The full problem has 100,000 training rows; the default ``--n-train 20000``
-runs in about two minutes on a 2-core laptop CPU and says so when it runs.
+runs in about two minutes on a 2-core CPU and says so when it runs.
 """
 
 import argparse
