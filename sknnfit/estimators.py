@@ -338,6 +338,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         Device used for training.
     batch_size_ : int
         Batch size used for training.
+    max_epochs_ : int
+        Epochs the training was allowed (``max_epochs`` resolved).
     n_features_in_ : int
         Number of input features.
     feature_names_in_ : ndarray of str
