@@ -7,13 +7,16 @@ decade-spanning inputs and (with ``target="auto"``) a log or asinh of the target
 on its own; compare its ``median_rel_error`` with the asker's 0.5.
 
 What we measured (seed 0, 20,000 rows, this script): the default reached R² 0.9994
-and a median relative error of 0.0034 in 43 s (400 passes, ``max_epochs="auto"``);
+and a median relative error of 0.0034 in 42 s (400 passes, ``max_epochs="auto"``);
 the polynomial 0.44 and 2.7, gradient boosting 0.79 and 0.25. The recipe,
-``loss="peak"``, weights rows by how extreme their target is: at 20,000 rows it
-matched the default (0.9994, 0.0039), at the full 100,000 rows it lifted R² where
-the default misses the goal of 0.9995 (seed 1: 0.99938 -> 0.99974; seed 0: 0.99981
--> 0.99992, with the earlier lr of 3e-3). The asker's own loss,
-``loss="relative"``, did worse than the default in earlier runs.
+``linear_skip=True``, adds a linear path from the network's inputs (the logs
+included) to its output, which carries the formula's power laws into the sparse
+corners where the largest targets lie. At 20,000 rows it traded R² for relative
+error (0.9992, 0.0031); with the full 100,000 rows it met R² >= 0.9995 on every
+seed, where the default misses it on seed 1 (seeds 0, 1, 2: 0.99987, 0.99970,
+0.99983 against 0.99981, 0.99938, 0.99985), at the same median relative error
+(0.0019-0.0020). On steep25x19 the same path raised nRMSE (seed 2: 0.020 ->
+0.023), so it is a recipe, not the default.
 The full problem has 100,000 training rows; the default ``--n-train 20000``
 runs in about two minutes on a 2-core CPU and says so when it runs.
 """
@@ -50,7 +53,7 @@ models = {
     "sknnfit default": nn(),
     "poly": "poly",
     "hgb": "hgb",
-    "recipe for the tails (R²): loss='peak'": nn(loss="peak"),
+    "recipe for the tails (R²): linear_skip=True": nn(linear_skip=True),
 }
 
 full = problem_info(PROBLEM)["n_train"]

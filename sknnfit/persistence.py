@@ -379,7 +379,7 @@ def _decode_nnregressor(meta, dec, tensors, prefix=""):
     if meta["base"] is not None:
         from .features import make_base
 
-        est.base_ = _restore_steps(make_base(est.base), meta["base"], dec, "base")
+        est.base_ = _restore_steps(make_base(est.base_kind_), meta["base"], dec, "base")
     elif meta["has_nets_list"]:
         est.base_ = None
     device = loadable_device(est.device_)

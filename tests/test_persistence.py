@@ -390,3 +390,16 @@ def test_fitted_on_cuda_loads_and_predicts_without_cuda(tmp_path):
     on_gpu = model.predict(X)
     np.testing.assert_array_equal(pickled, safe)
     np.testing.assert_allclose(pickled, on_gpu, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("n_rows", [100, 400])  # base="auto" -> linear, poly2
+def test_save_load_with_the_automatic_base(tmp_path, n_rows):
+    rng = np.random.default_rng(1)
+    X = np.column_stack([rng.uniform(1, 100, n_rows), rng.uniform(-1, 1, n_rows)])
+    y = np.log(X[:, 0]) * X[:, 1]
+    model = small().fit(X, y)
+    assert model.base_kind_ == ("linear" if n_rows == 100 else "poly2")
+    save(model, tmp_path / "m.sknnfit")
+    other = load(tmp_path / "m.sknnfit")
+    assert other.base_kind_ == model.base_kind_
+    np.testing.assert_array_equal(other.predict(X), model.predict(X))
