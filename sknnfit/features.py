@@ -35,19 +35,24 @@ def log_columns_rule(X):
     return [int(j) for j in np.flatnonzero((lo > 0) & (ratio > DECADES_RATIO))]
 
 
+def _checked_log(X, columns):
+    """The log of ``X[:, columns]``; raises if a value there is not positive."""
+    sub = X[:, columns]
+    if np.any(sub <= 0):
+        bad = [columns[j] for j in np.flatnonzero((sub <= 0).any(axis=0))]
+        raise ValueError(
+            f"Column(s) {bad} were log-transformed at fit time (they were "
+            "strictly positive and spanned decades) but now contain values "
+            f"<= 0 (smallest: {sub.min():.6g}). Pass positive values, or refit "
+            "with input_transform='standard'."
+        )
+    return np.log(sub)
+
+
 def _log_columns(X, columns=()):
     X = np.array(X, dtype=np.float64, copy=True)
     if len(columns):
-        sub = X[:, columns]
-        if np.any(sub <= 0):
-            bad = [columns[j] for j in np.flatnonzero((sub <= 0).any(axis=0))]
-            raise ValueError(
-                f"Column(s) {bad} were log-transformed at fit time (they were "
-                "strictly positive and spanned decades) but now contain values "
-                f"<= 0 (smallest: {sub.min():.6g}). Pass positive values, or refit "
-                "with input_transform='standard'."
-            )
-        X[:, columns] = np.log(sub)
+        X[:, columns] = _checked_log(X, columns)
     return X
 
 
@@ -56,8 +61,7 @@ def _append_log_columns(X, columns=()):
     X = np.asarray(X, dtype=np.float64)
     if not len(columns):
         return X.copy()
-    logs = _log_columns(X, columns=columns)[:, columns]  # checks positivity
-    return np.hstack([X, logs])
+    return np.hstack([X, _checked_log(X, columns)])
 
 
 def _exp_columns(X, columns=()):
