@@ -5,11 +5,18 @@ random_state=seed), target="auto")`` — nothing else set — on the five refere
 problems at full size, for seeds 0, 1 and 2, through :func:`sknnfit.compare`,
 prints the metrics the goals are stated in (median and range over seeds), and
 writes ``benchmarks/results/goals.md`` and ``goals.csv``.
+
+``--param NAME=VALUE`` (repeatable) measures a recipe instead: the same model
+with those NNRegressor parameters set, written to ``goals_NAME-VALUE.md/csv``
+so the default's results stay as they are. For example
+``python benchmarks/goals.py --problems steep25x19 formula5 --param
+precision=bfloat16``.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime as dt
 import os
 import platform
@@ -35,16 +42,46 @@ GOALS = [
 PROBLEMS = ("identity25", "square", "noisy_sin", "formula5", "steep25x19")
 
 
-def default_model():
-    """The default the goals are about (random_state is set per seed by compare)."""
-    return TargetTransformRegressor(NNRegressor(random_state=0), target="auto")
+def default_model(**params):
+    """The default the goals are about (random_state is set per seed by compare).
+
+    ``params`` are NNRegressor parameters of a recipe; none gives the default.
+    """
+    return TargetTransformRegressor(
+        NNRegressor(random_state=0, **params), target="auto"
+    )
 
 
-def run(problems=PROBLEMS, seeds=3, problem_kwargs=None):
-    """Fit the default on each problem and seed; return the tidy frame of compare."""
+def parse_param(text):
+    """``"NAME=VALUE"`` -> (name, value); VALUE is a Python literal or a string."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(
+            f"--param takes NAME=VALUE, for example precision=bfloat16; got {text!r}"
+        )
+    try:
+        value = ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        pass  # a bare word such as bfloat16 stays a string
+    return name.strip(), value
+
+
+def recipe_name(params):
+    """Label and file stem of a recipe: "sknnfit-default" / "goals" without one."""
+    if not params:
+        return "sknnfit-default", "goals"
+    tag = "_".join(f"{k}-{v}" for k, v in params.items())
+    tag = "".join(c if c.isalnum() or c in "-_." else "" for c in tag)
+    return f"sknnfit-{tag}", f"goals_{tag}"
+
+
+def run(problems=PROBLEMS, seeds=3, problem_kwargs=None, params=None):
+    """Fit the default (or a recipe) on each problem and seed: compare's frame."""
+    params = dict(params or {})
+    label, _ = recipe_name(params)
     return compare(
         list(problems),
-        {"sknnfit-default": default_model()},
+        {label: default_model(**params)},
         seeds=seeds,
         problem_kwargs=problem_kwargs,
     )
@@ -89,16 +126,29 @@ def main(argv=None):
         help="keep the rows of the other problems from the existing goals.csv "
         "(to rerun some problems after a change that only touches them)",
     )
+    parser.add_argument(
+        "--param",
+        action="append",
+        type=parse_param,
+        default=[],
+        metavar="NAME=VALUE",
+        help="an NNRegressor parameter of a recipe to measure instead of the "
+        "default (repeatable); results go to goals_NAME-VALUE.md/csv",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
-    df = run(args.problems, args.seeds)
+    params = dict(args.param)
+    _, stem = recipe_name(params)
+    df = run(args.problems, args.seeds, params=params)
     command = (
         f"`python benchmarks/goals.py --problems {' '.join(args.problems)} "
-        f"--seeds {args.seeds}{' --keep-others' if args.keep_others else ''}`"
+        f"--seeds {args.seeds}{' --keep-others' if args.keep_others else ''}"
+        + "".join(f" --param {k}={v}" for k, v in params.items())
+        + "`"
     )
     kept = ""
-    if args.keep_others and (out / "goals.csv").exists():
-        old = pd.read_csv(out / "goals.csv")
+    if args.keep_others and (out / f"{stem}.csv").exists():
+        old = pd.read_csv(out / f"{stem}.csv")
         old = old[~old["problem"].isin(args.problems)]
         df = pd.concat([old, df], ignore_index=True)
         if len(old):
@@ -107,16 +157,17 @@ def main(argv=None):
                 "previous goals.csv."
             )
     table = goal_table(df)
+    what = "Default model" if not params else f"Recipe {params}"
     header = (
-        f"Default model on the reference problems, measured {dt.date.today()} on "
+        f"{what} on the reference problems, measured {dt.date.today()} on "
         f"{platform.machine()} ({os.cpu_count()} cores), seeds 0..{args.seeds - 1}, "
         f"full problem sizes, one fit at a time.\nCommand: {command}.{kept}\n"
     )
     print(header)
     print(table.to_markdown(index=False, floatfmt=".4g"))
     out.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out / "goals.csv", index=False)
-    (out / "goals.md").write_text(
+    df.to_csv(out / f"{stem}.csv", index=False)
+    (out / f"{stem}.md").write_text(
         header + "\n" + table.to_markdown(index=False, floatfmt=".4g") + "\n"
     )
     return df

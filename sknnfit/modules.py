@@ -9,6 +9,30 @@ from torch import nn
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "gelu", "silu", "sin")
 
+#: Training precisions of :class:`MLP` (and ``NNRegressor(precision=...)``).
+PRECISIONS = ("float32", "bfloat16")
+
+
+def native_bfloat16(device):
+    """Whether ``device`` computes bfloat16 matrix products in hardware.
+
+    CUDA: :func:`torch.cuda.is_bf16_supported` (Ampere and later). CPU: the
+    AVX512-BF16 or AMX instructions; without them PyTorch emulates bfloat16,
+    which is slower than float32. Other devices: False.
+    """
+    kind = torch.device(device).type
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            return False
+        try:  # torch >= 2.3 counts emulation as support unless told not to
+            return bool(torch.cuda.is_bf16_supported(including_emulation=False))
+        except TypeError:
+            return bool(torch.cuda.is_bf16_supported())
+    if kind == "cpu":
+        checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+        return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
+    return False
+
 
 class Sine(nn.Module):
     """``sin(w0 * x)``: the SIREN activation.
@@ -62,6 +86,11 @@ class MLP(nn.Module):
         represented exactly and the hidden layers only fit what is left.
     sin_w0 : float, default=1.0
         Frequency of the ``"sin"`` activation.
+    precision : {"float32", "bfloat16"}, default="float32"
+        ``"bfloat16"``: in training mode the forward pass of float32 inputs runs
+        under :func:`torch.autocast` with bfloat16 (mixed precision: the matrix
+        products in bfloat16, the weights and the returned output in float32).
+        Evaluation mode always computes at the weights' own precision.
     """
 
     def __init__(
@@ -72,8 +101,14 @@ class MLP(nn.Module):
         activation="silu",
         linear_skip=False,
         sin_w0=1.0,
+        precision="float32",
     ):
         super().__init__()
+        if precision not in PRECISIONS:
+            raise ValueError(
+                f"precision must be one of {PRECISIONS}; got {precision!r}."
+            )
+        self.precision = precision
         layers = []
         width = n_inputs
         for size in hidden_layer_sizes:
@@ -104,6 +139,13 @@ class MLP(nn.Module):
             nn.init.uniform_(layer.weight, -bound, bound)
 
     def forward(self, x):
+        if self.precision == "bfloat16" and self.training and x.dtype == torch.float32:
+            with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16):
+                y = self._forward(x)
+            return y.float()
+        return self._forward(x)
+
+    def _forward(self, x):
         y = self.out(self.hidden(x))
         if self.skip is not None:
             y = y + self.skip(x)

@@ -276,6 +276,7 @@ INVALID_PARAMS = [
     ("input_transform", "sqrt"),
     ("weight_decay", -0.1),
     ("n_threads", 0),
+    ("precision", "float16"),
     ("net_params", [("lr", 1)]),
 ]
 

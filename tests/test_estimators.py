@@ -355,7 +355,7 @@ def test_log_appended_for_columns_spanning_more_than_a_decade():
     [
         # A small network: only the step rule binds (batches of 1024 rows).
         ("adamw", 100_000, (8,), 400),  # 98 steps per epoch: capped at 400
-        ("adamw", 200_000, (8,), 205),  # 196 steps: 40,000 / 196 rounded up
+        ("adamw", 200_000, (8,), 230),  # 196 steps: 45,000 / 196 rounded up
         ("adamw", 1_000_000, (8,), 200),  # 977 steps: never fewer than 200...
         # ... unless the work cap binds: 50 inputs, 19 outputs, 42,003 parameters.
         ("adamw", 200_000, (128, 128, 128), 166),  # 1.4e12 / (200,000 x 42,003)
@@ -372,6 +372,16 @@ def test_max_epochs_auto(optimizer, n_train, hidden, expected):
     assert model._resolve_max_epochs(n_train, 50) == 7
 
 
+def test_max_epochs_auto_allows_more_work_in_bfloat16():
+    model = NNRegressor(precision="bfloat16")
+    model.n_outputs_ = 19
+    model.optimizer_, model.batch_size_ = "adamw", 1024
+    # 1.3 x 1.4e12 / (200,000 rows x 42,003 parameters), below the 230-step rule.
+    assert model._resolve_max_epochs(200_000, 50) == 216
+    model.set_params(precision="float32")
+    assert model._resolve_max_epochs(200_000, 50) == 166
+
+
 def test_max_epochs_auto_is_recorded():
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (64, 1))
@@ -382,3 +392,103 @@ def test_max_epochs_auto_is_recorded():
     # 64 rows in batches of 32: 2 steps per epoch, so the 400-epoch cap binds.
     assert model.max_epochs_ == 400
     assert model.n_epochs_ == 400
+
+
+# ------------------------------------------------------------------ precision
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_precision_sets_the_training_arithmetic(data, precision, monkeypatch):
+    import sknnfit.estimators as est_module
+
+    monkeypatch.setattr(est_module, "native_bfloat16", lambda device: True)
+    X, y = data
+    seen = []
+
+    def probe(module, inputs, output):
+        seen.append((module.training, output.dtype))
+
+    original = torch.nn.Linear.forward
+
+    def forward(self, x):
+        out = original(self, x)
+        probe(self, (x,), out)
+        return out
+
+    monkeypatch.setattr(torch.nn.Linear, "forward", forward)
+    model = small(precision=precision, optimizer="adam").fit(X, y)
+    monkeypatch.setattr(torch.nn.Linear, "forward", original)
+    training = {dtype for is_training, dtype in seen if is_training}
+    expected = torch.bfloat16 if precision == "bfloat16" else torch.float32
+    assert training == {expected}
+    assert model.net_.module_.precision == precision
+    # Predictions are computed at full precision and are finite either way.
+    seen.clear()
+    monkeypatch.setattr(torch.nn.Linear, "forward", forward)
+    pred = model.predict(X)
+    assert {dtype for _, dtype in seen} == {torch.float64}
+    assert pred.dtype == np.float64
+    assert np.isfinite(pred).all()
+
+
+def test_bfloat16_training_still_fits(data, monkeypatch):
+    import sknnfit.estimators as est_module
+
+    monkeypatch.setattr(est_module, "native_bfloat16", lambda device: True)
+    X, y = data
+    full = small(hidden_layer_sizes=(32, 32), max_epochs=150, optimizer="adam")
+    mixed = clone(full).set_params(precision="bfloat16")
+    r2_full = full.fit(X, y).score(X, y)
+    r2_mixed = mixed.fit(X, y).score(X, y)
+    assert r2_mixed > 0.95, r2_mixed
+    assert abs(r2_full - r2_mixed) < 0.03
+    # Different arithmetic, so not the same weights.
+    assert not np.array_equal(full.predict(X), mixed.predict(X))
+
+
+def test_bfloat16_without_native_support_warns(data, monkeypatch):
+    import sknnfit.estimators as est_module
+
+    X, y = data
+    monkeypatch.setattr(est_module, "native_bfloat16", lambda device: False)
+    with pytest.warns(UserWarning, match=r"no native bfloat16.*precision='float32'"):
+        small(precision="bfloat16").fit(X, y)
+    monkeypatch.setattr(est_module, "native_bfloat16", lambda device: True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        small(precision="bfloat16").fit(X, y)
+        small(precision="float32").fit(X, y)  # float32 never asks
+    assert not [w for w in caught if "bfloat16" in str(w.message)]
+
+
+def test_native_bfloat16_answers_for_every_device():
+    from sknnfit.modules import native_bfloat16
+
+    assert isinstance(native_bfloat16("cpu"), bool)
+    assert native_bfloat16("meta") is False
+    if not torch.cuda.is_available():
+        assert native_bfloat16("cuda") is False
+
+
+def test_mlp_rejects_an_unknown_precision():
+    from sknnfit.modules import MLP
+
+    with pytest.raises(ValueError, match="precision must be one of"):
+        MLP(2, 1, precision="float16")
+
+
+def test_native_bfloat16_on_cuda_does_not_count_emulation(monkeypatch):
+    from sknnfit.modules import native_bfloat16
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    # A pre-Ampere GPU: bfloat16 only through emulation.
+    monkeypatch.setattr(
+        torch.cuda,
+        "is_bf16_supported",
+        lambda including_emulation=True: including_emulation,
+    )
+    assert native_bfloat16("cuda") is False
+    monkeypatch.setattr(
+        torch.cuda, "is_bf16_supported", lambda including_emulation=True: True
+    )
+    assert native_bfloat16("cuda:0") is True

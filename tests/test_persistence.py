@@ -110,6 +110,12 @@ NN_CASES = [
         {"batch_growth": True, "optimizer": "adam", "loss": "relative"},
         id="batch-growth",
     ),
+    pytest.param(
+        {"precision": "bfloat16", "optimizer": "adam"},
+        id="bfloat16",
+        # Machines without native bfloat16 warn that it is emulated.
+        marks=pytest.mark.filterwarnings("ignore:precision='bfloat16'"),
+    ),
 ]
 
 

@@ -1,0 +1,103 @@
+"""Epoch time of NNRegressor's default network in float32 and in bfloat16.
+
+Run ``python benchmarks/precision.py`` (``--quick`` for a short smoke run). It fits
+the default ``NNRegressor`` (only ``max_epochs`` and ``precision`` set) on
+steep25x19's full training set, alternating float32 and bfloat16 ``--repeats``
+times, and reports the median seconds per epoch from skorch's history, the ratio
+measured in this one run, and whether this machine has native bfloat16. Writes
+``benchmarks/results/precision.md``. The accuracy of the two precisions is in
+``goals.md`` and ``goals_precision-bfloat16.md`` (``benchmarks/goals.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from sknnfit import NNRegressor
+from sknnfit.datasets import make_problem
+from sknnfit.modules import native_bfloat16
+
+
+def epoch_seconds(X, y, precision, epochs):
+    """Median seconds per epoch of one default fit with ``precision``."""
+    model = NNRegressor(max_epochs=epochs, precision=precision, random_state=0)
+    with warnings.catch_warnings():
+        # Short timing fits stop "still improving" by design; an emulated
+        # bfloat16 warns, and its time is what the table shows.
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    return float(np.median([row["dur"] for row in model.net_.history]))
+
+
+def run(n_train=None, epochs=8, repeats=2):
+    """Median epoch seconds per precision and repeat; one row per fit."""
+    X, y = make_problem("steep25x19", random_state=0, n_train=n_train)[:2]
+    rows = []
+    for repeat in range(repeats):
+        for precision in ("float32", "bfloat16"):
+            rows.append(
+                {
+                    "repeat": repeat,
+                    "precision": precision,
+                    "rows": len(X),
+                    "epochs": epochs,
+                    "seconds_per_epoch": epoch_seconds(X, y, precision, epochs),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def summary(df):
+    """Best-of-repeats seconds per epoch and the float32 / bfloat16 ratio."""
+    best = df.groupby("precision")["seconds_per_epoch"].min()
+    return pd.DataFrame(
+        [
+            {
+                "float32 s/epoch": best["float32"],
+                "bfloat16 s/epoch": best["bfloat16"],
+                "speed-up": best["float32"] / best["bfloat16"],
+                "native bfloat16": native_bfloat16("cpu"),
+            }
+        ]
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20,000 rows, 2 epochs")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    args = parser.parse_args(argv)
+    n_train, epochs = (20_000, 2) if args.quick else (None, 8)
+    torch.set_num_threads(1)
+    df = run(n_train, epochs, args.repeats)
+    table = summary(df).to_markdown(index=False, floatfmt=".3g")
+    header = (
+        f"Seconds per training epoch of the default NNRegressor on steep25x19 "
+        f"({df['rows'].iloc[0]:,} rows, 25 inputs and their logs, 19 outputs, "
+        f"42,003 parameters), measured {dt.date.today()} on {platform.machine()} "
+        f"({os.cpu_count()} cores), torch {torch.__version__}, 1 thread; best of "
+        f"{args.repeats} alternating fits of {epochs} epochs each.\n"
+        f"Command: `python benchmarks/precision.py"
+        f"{' --quick' if args.quick else ''} --repeats {args.repeats}`\n"
+    )
+    print(header)
+    print(table)
+    if not args.quick:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "precision.md").write_text(header + "\n" + table + "\n")
+    return df
+
+
+if __name__ == "__main__":
+    main()

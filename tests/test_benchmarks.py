@@ -1,0 +1,91 @@
+"""The benchmark scripts' own logic (their measurements live in benchmarks/results)."""
+
+import argparse
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def goals():
+    return load("goals")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("precision=bfloat16", ("precision", "bfloat16")),
+        ("linear_skip=True", ("linear_skip", True)),
+        ("lr=0.01", ("lr", 0.01)),
+        ("hidden_layer_sizes=(64, 64)", ("hidden_layer_sizes", (64, 64))),
+        (" n_ensemble = 2", ("n_ensemble", 2)),
+    ],
+)
+def test_goals_param_parses_literals_and_bare_words(goals, text, expected):
+    assert goals.parse_param(text) == expected
+
+
+@pytest.mark.parametrize("text", ["precision", "=bfloat16", ""])
+def test_goals_param_without_a_name_says_how(goals, text):
+    with pytest.raises(argparse.ArgumentTypeError, match="NAME=VALUE"):
+        goals.parse_param(text)
+
+
+def test_goals_recipe_names_its_files_apart_from_the_default(goals):
+    assert goals.recipe_name({}) == ("sknnfit-default", "goals")
+    label, stem = goals.recipe_name({"precision": "bfloat16", "lr": 0.01})
+    assert label == "sknnfit-precision-bfloat16_lr-0.01"
+    assert stem == "goals_precision-bfloat16_lr-0.01"
+    # Characters that do not belong in a file name are dropped.
+    assert goals.recipe_name({"hidden_layer_sizes": (64, 64)})[1] == (
+        "goals_hidden_layer_sizes-6464"
+    )
+
+
+def test_goals_recipe_model_carries_the_parameters(goals):
+    model = goals.default_model(precision="bfloat16", linear_skip=True)
+    assert model.target == "auto"
+    assert model.regressor.precision == "bfloat16"
+    assert model.regressor.linear_skip is True
+    assert goals.default_model().regressor.precision == "float32"
+
+
+def test_goal_table_checks_every_seed(goals):
+    df = pd.DataFrame(
+        {
+            "problem": ["noisy_sin"] * 3,
+            "rmse": [0.003, 0.0034, 0.0036],
+            "n_extrema": [3, 3, 3],
+            "fit_seconds": [1.0, 2.0, 3.0],
+        }
+    )
+    table = goals.goal_table(df).set_index("metric")
+    assert table.loc["rmse", "all seeds meet it"] == "no"  # 0.0036 > 0.0035
+    assert table.loc["n_extrema", "all seeds meet it"] == "yes"
+    assert table.loc["rmse", "median"] == pytest.approx(0.0034)
+    assert table.loc["rmse", "max fit s"] == 3.0
+
+
+def test_precision_summary_takes_the_best_of_repeats():
+    precision = load("precision")
+    df = pd.DataFrame(
+        {
+            "precision": ["float32", "bfloat16", "float32", "bfloat16"],
+            "seconds_per_epoch": [1.2, 0.8, 1.0, 0.7],
+        }
+    )
+    row = precision.summary(df).iloc[0]
+    assert row["float32 s/epoch"] == 1.0
+    assert row["bfloat16 s/epoch"] == 0.7
+    assert row["speed-up"] == pytest.approx(1.0 / 0.7)
