@@ -277,11 +277,15 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     batch_growth : bool, default=False
         Double the batch size (up to 8192 rows) each time the training loss
         stalls for 5 epochs, as seed 000's answer suggests.
-    loss : {"mse", "mae", "huber", "relative", "peak"}, default="mse"
+    loss : {"auto", "mse", "mae", "huber", "relative", "peak"}, default="auto"
         Training loss. ``"relative"`` is the mean relative error |y_pred - y| /
         |y| in the user's units (seed 001); ``"peak"`` weights rows by how far
         their target lies from its median, up to 10x, so rare peaks are not
         averaged away (seed 000). See :func:`sknnfit.training.loss_weights`.
+        ``"auto"`` is ``"mse"`` (``loss_``); inside a
+        :class:`~sknnfit.TargetTransformRegressor` whose target is ``"log"``,
+        ``"log1p"`` or ``"asinh"``, the wrapper sets ``"peak"`` instead, to give
+        back to the tails some of the weight the compression took from them.
     multi_output : {"shared", "separate"}, default="shared"
         One network for all outputs, or one per output (seed 000's advice for
         outputs that interfere).
@@ -340,7 +344,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         The (first) trained skorch net; ``net_.module_`` is the PyTorch module.
     nets_ : list of (list of int, skorch.NeuralNetRegressor)
         Every trained net with the outputs it predicts.
-    optimizer_, lr_, lr_schedule_ : str, float, str
+    optimizer_, lr_, lr_schedule_, loss_ : str, float, str, str
         What the "auto" settings resolved to.
     base_kind_ : str
         The base model used; ``base_`` is the fitted ridge model or None.
@@ -408,7 +412,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         "base": [StrOptions(set(BASES))],
         "multi_output": [StrOptions({"shared", "separate"})],
         "n_ensemble": [Interval(numbers.Integral, 1, None, closed="left")],
-        "loss": [StrOptions(set(LOSSES))],
+        "loss": [StrOptions({"auto", *LOSSES})],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "patience": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -437,7 +441,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         batch_size="auto",
         lr_schedule="auto",
         batch_growth=False,
-        loss="mse",
+        loss="auto",
         multi_output="shared",
         n_ensemble=1,
         early_stopping=False,
@@ -549,7 +553,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         # A constant output has y_scale_ = 0 (predicted exactly); its weights
         # only need to stay finite.
         unit_scale = np.where(self.y_scale_ > 0, self.y_scale_, 1.0)
-        weights = loss_weights(self.loss, y2, unit_scale * self.residual_scale_)
+        self.loss_ = "mse" if self.loss == "auto" else self.loss
+        weights = loss_weights(self.loss_, y2, unit_scale * self.residual_scale_)
         yt = yt.astype(np.float32)
         if weights is not None:
             yt = np.hstack([yt, weights])
@@ -635,7 +640,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             self.optimizer_, self.lr_, self.weight_decay, self.device_
         )
         lr = opt_kwargs.pop("lr")
-        criterion, criterion_kwargs = make_criterion(self.loss)
+        criterion, criterion_kwargs = make_criterion(self.loss_)
         params = {
             "module": MLP,
             "module__n_inputs": Xtr.shape[1],

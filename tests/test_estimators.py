@@ -492,3 +492,11 @@ def test_native_bfloat16_on_cuda_does_not_count_emulation(monkeypatch):
         torch.cuda, "is_bf16_supported", lambda including_emulation=True: True
     )
     assert native_bfloat16("cuda:0") is True
+
+
+@pytest.mark.parametrize(("loss", "expected"), [("auto", "mse"), ("peak", "peak")])
+def test_loss_auto_is_mse_on_its_own(data, loss, expected):
+    X, y = data
+    model = small(loss=loss).fit(X, y)
+    assert model.loss == loss
+    assert model.loss_ == expected

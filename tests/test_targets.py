@@ -399,3 +399,60 @@ def test_predictions_are_numpy_under_pandas_output(kind):
         pred = model.fit(X, y).predict(X)
     assert isinstance(pred, np.ndarray)
     np.testing.assert_allclose(pred, y)
+
+
+# ------------------------------------------------------- loss="auto" inside the wrapper
+
+
+def _positive_wide_data(n=200):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 3, size=(n, 2))
+    return X, np.exp(2 * X[:, 0]) + X[:, 1]  # positive, over two decades
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("log", "peak"),
+        ("log1p", "peak"),
+        ("asinh", "peak"),
+        ("standard", "mse"),
+        ("rank", "mse"),
+        ("auto", "peak"),  # auto picks log for these targets
+    ],
+)
+def test_tail_compressing_targets_give_an_auto_loss_the_peak_loss(target, expected):
+    X, y = _positive_wide_data()
+    regressor = small_nn()
+    model = TargetTransformRegressor(regressor, target=target).fit(X, y)
+    assert model.regressor_.loss_ == expected
+    # The user's own object is left as it was; only the fitted clone changes.
+    assert regressor.loss == "auto"
+    assert model.get_params()["regressor__loss"] == "auto"
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("loss", ["mse", "mae", "relative"])
+def test_an_explicit_loss_is_kept_under_a_compressing_target(loss):
+    X, y = _positive_wide_data()
+    model = TargetTransformRegressor(small_nn(loss=loss), target="asinh").fit(X, y)
+    assert model.regressor_.loss == loss
+    assert model.regressor_.loss_ == loss
+
+
+def test_other_regressors_are_not_touched_by_the_loss_rule():
+    X, y = _positive_wide_data()
+    model = TargetTransformRegressor(Ridge(), target="log").fit(X, y)
+    assert model.regressor_.get_params() == Ridge().get_params()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_signed_heavy_tailed_target_trains_with_the_peak_loss():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(150, 1))
+    y = np.exp(8 * X[:, 0]) - 1  # signed, skewed, heavy-tailed: auto picks asinh
+    model = TargetTransformRegressor(small_nn(), target="auto").fit(X, y)
+    assert model.target_ == "asinh"
+    assert model.regressor_.loss_ == "peak"
+    assert np.isfinite(model.predict(X)).all()
