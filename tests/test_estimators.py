@@ -500,3 +500,23 @@ def test_loss_auto_is_mse_on_its_own(data, loss, expected):
     model = small(loss=loss).fit(X, y)
     assert model.loss == loss
     assert model.loss_ == expected
+
+
+@pytest.mark.filterwarnings("ignore:precision='bfloat16'")
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"optimizer": "lbfgs"},
+        {"optimizer": "adamw", "early_stopping": True, "validation_fraction": 0.2},
+        {"optimizer": "adam", "multi_output": "separate", "n_ensemble": 2},
+        {"optimizer": "signagree", "batch_growth": True, "loss": "peak"},
+    ],
+)
+def test_bfloat16_works_with_every_training_mode(data, params):
+    X, y = data
+    Y = np.c_[y, -y]
+    model = small(precision="bfloat16", max_epochs=8, **params).fit(X, Y)
+    pred = model.predict(X)
+    assert pred.shape == Y.shape
+    assert np.isfinite(pred).all()
+    assert all(net.module_.precision == "bfloat16" for _, net in model.nets_)
