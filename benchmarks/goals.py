@@ -20,6 +20,7 @@ import ast
 import datetime as dt
 import os
 import platform
+import shlex
 from pathlib import Path
 
 import pandas as pd
@@ -143,7 +144,7 @@ def main(argv=None):
     command = (
         f"`python benchmarks/goals.py --problems {' '.join(args.problems)} "
         f"--seeds {args.seeds}{' --keep-others' if args.keep_others else ''}"
-        + "".join(f" --param {k}={v}" for k, v in params.items())
+        + "".join(f" --param {shlex.quote(f'{k}={v}')}" for k, v in params.items())
         + "`"
     )
     kept = ""

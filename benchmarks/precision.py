@@ -1,10 +1,11 @@
 """Epoch time of NNRegressor's default network in float32 and in bfloat16.
 
 Run ``python benchmarks/precision.py`` (``--quick`` for a short smoke run). It fits
-the default ``NNRegressor`` (only ``max_epochs`` and ``precision`` set) on
-steep25x19's full training set, alternating float32 and bfloat16 ``--repeats``
-times, and reports the median seconds per epoch from skorch's history, the ratio
-measured in this one run, and whether this machine has native bfloat16. Writes
+the default ``NNRegressor`` (only ``max_epochs``, ``precision`` and, for each
+``--widths`` entry, three hidden layers of that width) on steep25x19's full
+training set, alternating float32 and bfloat16 ``--repeats`` times, and reports
+the median seconds per epoch from skorch's history, the ratio measured in this
+one run, and whether this machine has native bfloat16. Writes
 ``benchmarks/results/precision.md``. The accuracy of the two precisions is in
 ``goals.md`` and ``goals_precision-bfloat16.md`` (``benchmarks/goals.py``).
 """
@@ -27,68 +28,87 @@ from sknnfit.datasets import make_problem
 from sknnfit.modules import native_bfloat16
 
 
-def epoch_seconds(X, y, precision, epochs):
+def epoch_seconds(X, y, precision, epochs, width=128):
     """Median seconds per epoch of one default fit with ``precision``."""
-    model = NNRegressor(max_epochs=epochs, precision=precision, random_state=0)
+    model = NNRegressor(
+        (width,) * 3, max_epochs=epochs, precision=precision, random_state=0
+    )
     with warnings.catch_warnings():
         # Short timing fits stop "still improving" by design; an emulated
         # bfloat16 warns, and its time is what the table shows.
         warnings.simplefilter("ignore")
         model.fit(X, y)
-    return float(np.median([row["dur"] for row in model.net_.history]))
+    seconds = float(np.median([row["dur"] for row in model.net_.history]))
+    return seconds, model._n_parameters(model.net_.module_.hidden[0].in_features)
 
 
-def run(n_train=None, epochs=8, repeats=2):
-    """Median epoch seconds per precision and repeat; one row per fit."""
+def run(n_train=None, epochs=8, repeats=2, widths=(128,)):
+    """Median epoch seconds per width, precision and repeat; one row per fit."""
     X, y = make_problem("steep25x19", random_state=0, n_train=n_train)[:2]
     rows = []
     for repeat in range(repeats):
-        for precision in ("float32", "bfloat16"):
-            rows.append(
-                {
-                    "repeat": repeat,
-                    "precision": precision,
-                    "rows": len(X),
-                    "epochs": epochs,
-                    "seconds_per_epoch": epoch_seconds(X, y, precision, epochs),
-                }
-            )
+        for width in widths:
+            for precision in ("float32", "bfloat16"):
+                seconds, n_params = epoch_seconds(X, y, precision, epochs, width)
+                rows.append(
+                    {
+                        "repeat": repeat,
+                        "width": width,
+                        "parameters": n_params,
+                        "precision": precision,
+                        "rows": len(X),
+                        "epochs": epochs,
+                        "seconds_per_epoch": seconds,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 def summary(df):
-    """Best-of-repeats seconds per epoch and the float32 / bfloat16 ratio."""
-    best = df.groupby("precision")["seconds_per_epoch"].min()
-    return pd.DataFrame(
-        [
+    """Per width: best-of-repeats seconds per epoch, the float32 / bfloat16 ratio
+    and the bfloat16 nanoseconds per row and parameter."""
+    rows = []
+    for (width, n_params, n_rows), sub in df.groupby(["width", "parameters", "rows"]):
+        best = sub.groupby("precision")["seconds_per_epoch"].min()
+        rows.append(
             {
+                "hidden": f"3 x {width}",
+                "parameters": n_params,
                 "float32 s/epoch": best["float32"],
                 "bfloat16 s/epoch": best["bfloat16"],
                 "speed-up": best["float32"] / best["bfloat16"],
+                "bfloat16 ns per row x parameter": best["bfloat16"]
+                / (n_rows * n_params)
+                * 1e9,
                 "native bfloat16": native_bfloat16("cpu"),
             }
-        ]
-    )
+        )
+    return pd.DataFrame(rows)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20,000 rows, 2 epochs")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument(
+        "--widths", type=int, nargs="+", default=[128], help="hidden widths to time"
+    )
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
     n_train, epochs = (20_000, 2) if args.quick else (None, 8)
     torch.set_num_threads(1)
-    df = run(n_train, epochs, args.repeats)
+    df = run(n_train, epochs, args.repeats, tuple(args.widths))
     table = summary(df).to_markdown(index=False, floatfmt=".3g")
     header = (
         f"Seconds per training epoch of the default NNRegressor on steep25x19 "
-        f"({df['rows'].iloc[0]:,} rows, 25 inputs and their logs, 19 outputs, "
-        f"42,003 parameters), measured {dt.date.today()} on {platform.machine()} "
+        f"({df['rows'].iloc[0]:,} rows, 25 inputs and their logs, 19 outputs; "
+        f"three hidden layers of each width), measured {dt.date.today()} on "
+        f"{platform.machine()} "
         f"({os.cpu_count()} cores), torch {torch.__version__}, 1 thread; best of "
         f"{args.repeats} alternating fits of {epochs} epochs each.\n"
         f"Command: `python benchmarks/precision.py"
-        f"{' --quick' if args.quick else ''} --repeats {args.repeats}`\n"
+        f"{' --quick' if args.quick else ''} --repeats {args.repeats} --widths "
+        f"{' '.join(map(str, args.widths))}`\n"
     )
     print(header)
     print(table)

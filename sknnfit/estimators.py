@@ -79,8 +79,8 @@ AUTO_EPOCHS = (200, 400)
 AUTO_WORK = 1.4e12
 
 #: precision="bfloat16" raises that cap by this factor: mixed-precision epochs
-#: of steep25x19's network were 1.36 times as fast as float32 on one AVX512-BF16
-#: core (0.63 s against 0.86 s, benchmarks/precision.py; 1.45 in an earlier run).
+#: of steep25x19's network were 1.31-1.36 times as fast as float32 on one
+#: AVX512-BF16 core (0.60-0.63 s against 0.79-0.86 s, benchmarks/precision.py).
 BFLOAT16_SPEEDUP = 1.3
 
 #: predict warns about rows beyond the training box by more than this share of
@@ -319,12 +319,15 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         weights, the optimizer and the loss stay in float32, and predictions are
         computed at full precision. On GPUs from Ampere on and on CPUs with
         AVX512-BF16 or AMX an epoch is faster (a steep25x19 epoch on one
-        AVX512-BF16 core: 0.63 s against 0.86 s), so
+        AVX512-BF16 core: 0.60 s against 0.79 s; 0.93 s against 1.45 s with
+        three hidden layers of 192), so
         ``max_epochs="auto"`` allows 1.3 times the work; elsewhere bfloat16 is
         emulated and ``fit`` warns. Worth it for large data whose epochs are
         capped by that work limit: on steep25x19 216 bfloat16 passes reach nRMSE
         0.0138-0.0186 over seeds 0-2 against 0.0162-0.0203 for 166 float32
-        passes in the same time. It costs accuracy where small relative errors
+        passes in the same time, and with ``hidden_layer_sizes=(192, 192, 192)``
+        and ``max_epochs=165`` 0.0100-0.0138 (the goal of 0.015 on every seed,
+        at most 171 s per fit). It costs accuracy where small relative errors
         matter: formula5's median relative error 0.0026-0.0030 against
         0.0019-0.0020. See ``benchmarks/results/goals_precision-bfloat16.md``.
     random_state : int, RandomState instance or None, default=None

@@ -77,15 +77,21 @@ def test_goal_table_checks_every_seed(goals):
     assert table.loc["rmse", "max fit s"] == 3.0
 
 
-def test_precision_summary_takes_the_best_of_repeats():
+def test_precision_summary_takes_the_best_of_repeats_per_width():
     precision = load("precision")
     df = pd.DataFrame(
         {
-            "precision": ["float32", "bfloat16", "float32", "bfloat16"],
-            "seconds_per_epoch": [1.2, 0.8, 1.0, 0.7],
+            "width": [128] * 4 + [192] * 2,
+            "parameters": [1000] * 4 + [2000] * 2,
+            "rows": [100] * 6,
+            "precision": ["float32", "bfloat16"] * 3,
+            "seconds_per_epoch": [1.2, 0.8, 1.0, 0.7, 2.0, 1.0],
         }
     )
-    row = precision.summary(df).iloc[0]
+    table = precision.summary(df).set_index("hidden")
+    row = table.loc["3 x 128"]
     assert row["float32 s/epoch"] == 1.0
     assert row["bfloat16 s/epoch"] == 0.7
     assert row["speed-up"] == pytest.approx(1.0 / 0.7)
+    assert row["bfloat16 ns per row x parameter"] == pytest.approx(0.7 / 1e5 * 1e9)
+    assert table.loc["3 x 192", "speed-up"] == pytest.approx(2.0)
