@@ -155,7 +155,7 @@ def main(argv=None):
         if len(old):
             kept = (
                 f" Rows of {', '.join(old['problem'].unique())} kept from the "
-                "previous goals.csv."
+                f"previous {stem}.csv."
             )
     table = goal_table(df)
     what = "Default model" if not params else f"Recipe {params}"

@@ -39,7 +39,7 @@ def epoch_seconds(X, y, precision, epochs, width=128):
         warnings.simplefilter("ignore")
         model.fit(X, y)
     seconds = float(np.median([row["dur"] for row in model.net_.history]))
-    return seconds, model._n_parameters(model.net_.module_.hidden[0].in_features)
+    return seconds, sum(p.numel() for p in model.net_.module_.parameters())
 
 
 def run(n_train=None, epochs=8, repeats=2, widths=(128,)):
