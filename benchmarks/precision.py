@@ -1,11 +1,13 @@
 """Epoch time of NNRegressor's default network in float32 and in bfloat16.
 
 Run ``python benchmarks/precision.py`` (``--quick`` for a short smoke run). It fits
-the default ``NNRegressor`` (only ``max_epochs``, ``precision`` and, for each
-``--widths`` entry, three hidden layers of that width) on steep25x19's full
-training set, alternating float32 and bfloat16 ``--repeats`` times, and reports
-the median seconds per epoch from skorch's history, the ratio measured in this
-one run, and whether this machine has native bfloat16. Writes
+the default ``NNRegressor`` (only ``max_epochs``, ``precision``, ``n_threads``
+and, for each ``--widths`` entry, three hidden layers of that width) on
+steep25x19's full training set, alternating float32 and bfloat16 for each
+``--threads`` count ``--repeats`` times, and reports the median seconds per epoch
+from skorch's history, the ratios measured in this one run (bfloat16 against
+float32, and each thread count against one thread), and whether this machine has
+native bfloat16. Writes
 ``benchmarks/results/precision.md``. The accuracy of the two precisions is in
 ``goals.md`` and ``goals_precision-bfloat16.md`` (``benchmarks/goals.py``).
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import os
 import platform
 import warnings
@@ -28,10 +31,14 @@ from sknnfit.datasets import make_problem
 from sknnfit.modules import native_bfloat16
 
 
-def epoch_seconds(X, y, precision, epochs, width=128):
+def epoch_seconds(X, y, precision, epochs, width=128, threads=1):
     """Median seconds per epoch of one default fit with ``precision``."""
     model = NNRegressor(
-        (width,) * 3, max_epochs=epochs, precision=precision, random_state=0
+        (width,) * 3,
+        max_epochs=epochs,
+        precision=precision,
+        n_threads=threads,
+        random_state=0,
     )
     with warnings.catch_warnings():
         # Short timing fits stop "still improving" by design; an emulated
@@ -42,37 +49,47 @@ def epoch_seconds(X, y, precision, epochs, width=128):
     return seconds, sum(p.numel() for p in model.net_.module_.parameters())
 
 
-def run(n_train=None, epochs=8, repeats=2, widths=(128,)):
-    """Median epoch seconds per width, precision and repeat; one row per fit."""
+def run(n_train=None, epochs=8, repeats=2, widths=(128,), threads=(1,)):
+    """Median epoch seconds per width, threads, precision and repeat; one row
+    per fit."""
     X, y = make_problem("steep25x19", random_state=0, n_train=n_train)[:2]
     rows = []
     for repeat in range(repeats):
-        for width in widths:
-            for precision in ("float32", "bfloat16"):
-                seconds, n_params = epoch_seconds(X, y, precision, epochs, width)
-                rows.append(
-                    {
-                        "repeat": repeat,
-                        "width": width,
-                        "parameters": n_params,
-                        "precision": precision,
-                        "rows": len(X),
-                        "epochs": epochs,
-                        "seconds_per_epoch": seconds,
-                    }
-                )
+        for width, n_threads, precision in itertools.product(
+            widths, threads, ("float32", "bfloat16")
+        ):
+            seconds, n_params = epoch_seconds(X, y, precision, epochs, width, n_threads)
+            rows.append(
+                {
+                    "repeat": repeat,
+                    "width": width,
+                    "threads": n_threads,
+                    "parameters": n_params,
+                    "precision": precision,
+                    "rows": len(X),
+                    "epochs": epochs,
+                    "seconds_per_epoch": seconds,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def summary(df):
-    """Per width: best-of-repeats seconds per epoch, the float32 / bfloat16 ratio
-    and the bfloat16 nanoseconds per row and parameter."""
+    """Per width and thread count: best-of-repeats seconds per epoch, the float32
+    / bfloat16 ratio, the bfloat16 nanoseconds per row and parameter and, next
+    to one thread, the speed-up of more threads."""
+    if "threads" not in df:
+        df = df.assign(threads=1)
+    keys = ["width", "parameters", "rows"]
+    best_all = df.groupby([*keys, "threads", "precision"])["seconds_per_epoch"].min()
     rows = []
-    for (width, n_params, n_rows), sub in df.groupby(["width", "parameters", "rows"]):
+    for (width, n_params, n_rows, n_threads), sub in df.groupby([*keys, "threads"]):
         best = sub.groupby("precision")["seconds_per_epoch"].min()
+        one = (width, n_params, n_rows, 1)
         rows.append(
             {
                 "hidden": f"3 x {width}",
+                "threads": n_threads,
                 "parameters": n_params,
                 "float32 s/epoch": best["float32"],
                 "bfloat16 s/epoch": best["bfloat16"],
@@ -80,6 +97,10 @@ def summary(df):
                 "bfloat16 ns per row x parameter": best["bfloat16"]
                 / (n_rows * n_params)
                 * 1e9,
+                "float32 vs 1 thread": best_all.get((*one, "float32"), np.nan)
+                / best["float32"],
+                "bfloat16 vs 1 thread": best_all.get((*one, "bfloat16"), np.nan)
+                / best["bfloat16"],
                 "native bfloat16": native_bfloat16("cpu"),
             }
         )
@@ -93,22 +114,25 @@ def main(argv=None):
     parser.add_argument(
         "--widths", type=int, nargs="+", default=[128], help="hidden widths to time"
     )
+    parser.add_argument(
+        "--threads", type=int, nargs="+", default=[1], help="torch threads to time"
+    )
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
     n_train, epochs = (20_000, 2) if args.quick else (None, 8)
-    torch.set_num_threads(1)
-    df = run(n_train, epochs, args.repeats, tuple(args.widths))
+    df = run(n_train, epochs, args.repeats, tuple(args.widths), tuple(args.threads))
     table = summary(df).to_markdown(index=False, floatfmt=".3g")
     header = (
         f"Seconds per training epoch of the default NNRegressor on steep25x19 "
         f"({df['rows'].iloc[0]:,} rows, 25 inputs and their logs, 19 outputs; "
         f"three hidden layers of each width), measured {dt.date.today()} on "
         f"{platform.machine()} "
-        f"({os.cpu_count()} cores), torch {torch.__version__}, 1 thread; best of "
+        f"({os.cpu_count()} cores), torch {torch.__version__}; best of "
         f"{args.repeats} alternating fits of {epochs} epochs each.\n"
         f"Command: `python benchmarks/precision.py"
         f"{' --quick' if args.quick else ''} --repeats {args.repeats} --widths "
-        f"{' '.join(map(str, args.widths))}`\n"
+        f"{' '.join(map(str, args.widths))} --threads "
+        f"{' '.join(map(str, args.threads))}`\n"
     )
     print(header)
     print(table)

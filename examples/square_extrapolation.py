@@ -51,8 +51,8 @@ full = problem_info(PROBLEM)["n_train"]
 print(f"{PROBLEM}: {args.n_train} training rows of the full {full}, seed {args.seed}")
 if args.n_train < full:
     print(f"  (smaller than the full problem; --n-train {full} for all of it)")
-# One thread per model, as NNRegressor uses by default: like-for-like fit times,
-# and no collapse of the tree baseline's OpenMP threads on a busy machine.
+# One thread for every model (threadpoolctl limits PyTorch's OpenMP threads too):
+# like-for-like fit times, and no collapse of OpenMP threads on a busy machine.
 with threadpool_limits(1):
     df = compare(
         PROBLEM,

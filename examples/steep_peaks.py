@@ -10,14 +10,12 @@ appended log columns. Measured with this script (seed 0, 20,000 rows): the defau
 reached nrmse 0.041 and peak_nmae 0.156 in 47 s (400 passes); the tree baseline
 0.138 and 0.47, the polynomial 0.78 and 5.3. The recipe, ``n_ensemble=2``
 (the average of two nets from different seeds), got 0.037 and 0.145 for twice the
-time. With all 200,000 rows the default reaches nrmse 0.016-0.020 and peak_nmae
-0.033-0.039 over seeds 0-2 (``benchmarks/results/goals.md``). There the recipe is
-``precision="bfloat16", hidden_layer_sizes=(192, 192, 192), max_epochs=165`` (on a
-CPU with AVX512-BF16 or AMX, or a recent GPU): nrmse 0.0100-0.0138 and peak_nmae
-0.024-0.034, every goal of issue 4 on every seed, in at most 171 s per fit; this
-script adds it with ``--n-train 200000``. On 20,000 rows it got nrmse 0.042 and
-peak_nmae 0.21 in 60 s, no better than the default. The full problem
-takes about 3 minutes per fit; the default ``--n-train 20000`` about 4 minutes
+time. With all 200,000 rows the default trains a wider network (three layers
+of 192 instead of 128, ``hidden_layer_sizes="auto"`` for a million target values
+or more) in bfloat16 where the CPU or GPU has it (``precision="auto"``) and
+reaches nrmse 0.0096-0.0133 and peak_nmae 0.025-0.032 over seeds 0-2, every goal
+of issue 4 on every seed (``benchmarks/results/goals.md``, two threads). The full
+problem takes about 3 minutes per fit; the default ``--n-train 20000`` about 4 minutes
 for the whole script on a 2-core CPU.
 """
 
@@ -76,16 +74,8 @@ models = {
     "hgb": "hgb",
     "recipe: n_ensemble=2": nn(n_ensemble=2),
 }
-if args.n_train >= full:
-    # The recipe for the full problem: wider layers trained in bfloat16 (fast on
-    # CPUs with AVX512-BF16 or AMX and on recent GPUs; elsewhere it warns that it
-    # is emulated); 165 passes take about 3 minutes of one such core. On 20,000
-    # rows it is no better than the default: the width needs the data.
-    models["recipe: 3 x 192, bfloat16"] = nn(
-        precision="bfloat16", hidden_layer_sizes=(192, 192, 192), max_epochs=165
-    )
-# One thread per model, as NNRegressor uses by default: like-for-like fit times,
-# and no collapse of the tree baseline's OpenMP threads on a busy machine.
+# One thread for every model (threadpoolctl limits PyTorch's OpenMP threads too):
+# like-for-like fit times, and no collapse of OpenMP threads on a busy machine.
 with threadpool_limits(1):
     df = compare(
         PROBLEM,

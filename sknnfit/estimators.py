@@ -74,14 +74,33 @@ AUTO_STEPS = 45_000
 AUTO_EPOCHS = (200, 400)
 
 #: ... and at most this many row x parameter passes (training rows x network
-#: parameters x epochs): about 3 minutes of one x86-64 core. 200,000 rows with
-#: 25 inputs, their 25 logs and 19 outputs get 166 epochs instead of 205.
-AUTO_WORK = 1.4e12
+#: parameters x epochs): about 2 minutes of a 2-core x86-64 machine with
+#: PyTorch's own thread setting (two threads ran steep25x19's networks at
+#: 1.3-1.7x the speed of one, benchmarks/precision.py --threads 1 2), which
+#: leaves room for the same machine running 1.5 times slower at a busy moment,
+#: as this one did. 100,000 rows of formula5
+#: (34,433 parameters) keep their 400 epochs.
+AUTO_WORK = 2.0e12
 
 #: precision="bfloat16" raises that cap by this factor: mixed-precision epochs
-#: of steep25x19's network were 1.31-1.36 times as fast as float32 on one
-#: AVX512-BF16 core (0.60-0.63 s against 0.79-0.86 s, benchmarks/precision.py).
-BFLOAT16_SPEEDUP = 1.3
+#: of steep25x19's wide network (three layers of 192) were 1.3-1.6 times as
+#: fast as float32 on this AVX512-BF16 CPU with both threads (0.68 s against
+#: 0.88 s in benchmarks/precision.py, 0.67 s against 1.01-1.07 s in another
+#: run), and whole default fits agree: 171 bfloat16 passes took at most 148 s,
+#: 114 float32 passes 147 s (benchmarks/results/goals*.md).
+BFLOAT16_SPEEDUP = 1.5
+
+#: hidden_layer_sizes="auto" and precision="auto": a network that learns at
+#: least this many target values (training rows x the outputs it predicts) is
+#: trained on large data, where the error kept falling with more passes and
+#: more width for as long as we measured (steep25x19: 200,000 rows x 19
+#: outputs). It gets LARGE_LAYERS and, where the device has native bfloat16,
+#: mixed precision; smaller data gets DEFAULT_LAYERS in float32.
+LARGE_DATA = 1_000_000
+
+#: Hidden layers of hidden_layer_sizes="auto" below and above LARGE_DATA.
+DEFAULT_LAYERS = (128, 128, 128)
+LARGE_LAYERS = (192, 192, 192)
 
 #: predict warns about rows beyond the training box by more than this share of
 #: each column's range.
@@ -231,8 +250,12 @@ class NNRegressor(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default=(128, 128, 128)
-        Width of each hidden layer.
+    hidden_layer_sizes : "auto" or tuple of int, default="auto"
+        Width of each hidden layer. ``"auto"``: three layers of 128, or of 192
+        when a network learns at least 1,000,000 target values (training rows
+        x the outputs it predicts; steep25x19's 200,000 rows x 19 outputs),
+        where a wider network reached a lower error in the same time. The
+        choice is ``hidden_layer_sizes_``.
     activation : {"relu", "leaky_relu", "tanh", "gelu", "silu", "sin"}, \
             default="silu"
         Hidden-layer activation. Smooth activations fit smooth functions with
@@ -264,9 +287,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         ``"auto"``: 200 for L-BFGS; for first-order optimizers enough passes
         for about 45,000 optimizer steps, between 200 and 400 (a one-cycle
         schedule needs steps to settle: 100k rows in batches of 1024 get 400
-        passes), and at most 1.4e12 / (training rows x network parameters)
-        passes, about 3 minutes of one CPU core (200k rows with 50 network
-        inputs and 19 outputs get 166). The choice is ``max_epochs_``.
+        passes), and at most 2.0e12 / (training rows x network parameters)
+        passes, 1.5 times that in bfloat16: about 2 minutes of a 2-core CPU
+        (200k rows with 50 network inputs, 19 outputs and three layers of 192
+        get 114 passes, 171 in bfloat16). The choice is ``max_epochs_``.
     batch_size : "auto" or int, default="auto"
         Rows per optimiser step. ``"auto"``: the whole training set for L-BFGS,
         else about 1/64 of the rows, rounded to a power of two in [32, 1024].
@@ -309,27 +333,29 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         :func:`sknnfit.features.make_input_transformer`.
     device : str, default="auto"
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
-    n_threads : int or None, default=1
-        PyTorch CPU threads during fit and predict, restored afterwards. One
-        thread is as fast as two on small CPUs and does not collapse when another
-        process is busy. None leaves PyTorch's setting alone.
-    precision : {"float32", "bfloat16"}, default="float32"
+    n_threads : int or None, default=None
+        PyTorch CPU threads during fit and predict, restored afterwards. None
+        leaves PyTorch's setting alone: one thread per physical core, or what
+        ``OMP_NUM_THREADS`` says (joblib's workers, as in
+        ``GridSearchCV(n_jobs=k)``, get their share of the cores). Two threads
+        trained 1.3-1.7 times as fast as one on a 2-core CPU. Set 1 when other
+        busy processes share the cores: PyTorch's threads wait for each other,
+        and two threads beside one busy process ran at half the speed of one.
+    precision : {"auto", "float32", "bfloat16"}, default="auto"
         Arithmetic of training. ``"bfloat16"`` is mixed precision: the network's
         matrix products run in bfloat16 under :func:`torch.autocast`, while the
         weights, the optimizer and the loss stay in float32, and predictions are
         computed at full precision. On GPUs from Ampere on and on CPUs with
-        AVX512-BF16 or AMX an epoch is faster (a steep25x19 epoch on one
-        AVX512-BF16 core: 0.60 s against 0.79 s; 0.93 s against 1.45 s with
-        three hidden layers of 192), so
-        ``max_epochs="auto"`` allows 1.3 times the work; elsewhere bfloat16 is
-        emulated and ``fit`` warns. Worth it for large data whose epochs are
-        capped by that work limit: on steep25x19 216 bfloat16 passes reach nRMSE
-        0.0138-0.0186 over seeds 0-2 against 0.0162-0.0203 for 166 float32
-        passes in the same time, and with ``hidden_layer_sizes=(192, 192, 192)``
-        and ``max_epochs=165`` 0.0100-0.0138 (the goal of 0.015 on every seed,
-        at most 171 s per fit). It costs accuracy where small relative errors
-        matter: formula5's median relative error 0.0026-0.0030 against
-        0.0019-0.0020. See ``benchmarks/results/goals_precision-bfloat16.md``.
+        AVX512-BF16 or AMX an epoch is faster (steep25x19's wide network on a
+        2-core AVX512-BF16 CPU: 0.68 s against 0.88 s), so
+        ``max_epochs="auto"`` allows 1.5 times the work; elsewhere bfloat16 is
+        emulated and ``fit`` warns. It costs accuracy where small relative
+        errors matter (formula5's median relative error 0.0026-0.0030 against
+        0.0019-0.0020 in float32). ``"auto"``: bfloat16 for the large data that
+        gets the wide network of ``hidden_layer_sizes="auto"``, where error
+        falls with every extra pass, if the device computes it natively;
+        float32 otherwise. The choice is ``precision_``. See
+        ``benchmarks/results/goals.md``.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batch order and the validation split.
         The same integer gives identical predictions on the CPU.
@@ -349,6 +375,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         Every trained net with the outputs it predicts.
     optimizer_, lr_, lr_schedule_, loss_ : str, float, str, str
         What the "auto" settings resolved to.
+    hidden_layer_sizes_ : tuple of int
+        Hidden layer widths used (``hidden_layer_sizes`` resolved).
+    precision_ : str
+        Training arithmetic used (``precision`` resolved).
     base_kind_ : str
         The base model used; ``base_`` is the fitted ridge model or None.
     residual_scale_ : ndarray of shape (n_outputs,)
@@ -396,7 +426,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "hidden_layer_sizes": ["array-like"],
+        "hidden_layer_sizes": [StrOptions({"auto"}), "array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "linear_skip": ["boolean"],
         "optimizer": [StrOptions({"auto", *OPTIMIZERS})],
@@ -424,7 +454,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         "input_transform": [StrOptions(set(INPUT_TRANSFORMS))],
         "device": [str, torch.device],
         "n_threads": [None, Interval(numbers.Integral, 1, None, closed="left")],
-        "precision": [StrOptions(set(PRECISIONS))],
+        "precision": [StrOptions({"auto", *PRECISIONS})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "net_params": [None, dict],
@@ -432,7 +462,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
 
     def __init__(
         self,
-        hidden_layer_sizes=(128, 128, 128),
+        hidden_layer_sizes="auto",
         *,
         activation="silu",
         linear_skip=False,
@@ -454,8 +484,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         grad_clip=None,
         input_transform="auto",
         device="auto",
-        n_threads=1,
-        precision="float32",
+        n_threads=None,
+        precision="auto",
         random_state=None,
         verbose=0,
         net_params=None,
@@ -546,7 +576,6 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         yt = self._standardise_targets(y2)
 
         self.device_ = resolve_device(self.device)
-        self._check_precision()
         rng = check_random_state(self.random_state)
         train_rows, valid_rows = self._split_rows(len(X), rng)
         # The base sees the training rows only, so the validation loss is honest,
@@ -565,6 +594,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         Xv, yv = (
             (None, None) if valid_rows is None else (Xt[valid_rows], yt[valid_rows])
         )
+        self._resolve_architecture(len(Xtr))
         self.optimizer_, self.lr_, self.lr_schedule_ = self._resolve_optimizer(
             len(Xtr), Xt.shape[1]
         )
@@ -603,7 +633,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
 
     def _train_net(self, Xtr, ytr, valid, n_out, seed):
         """Build and train one skorch net; return it with its TrainingMonitor."""
-        hidden = self._check_hidden_layer_sizes()
+        hidden = self.hidden_layer_sizes_
         steps_per_epoch = math.ceil(len(Xtr) / self.batch_size_)
         monitor_name = "valid_loss" if valid is not None else "train_loss"
         monitor = TrainingMonitor(
@@ -651,7 +681,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             "module__hidden_layer_sizes": hidden,
             "module__activation": self.activation,
             "module__linear_skip": self.linear_skip,
-            "module__precision": self.precision,
+            "module__precision": self.precision_,
             "criterion": criterion,
             "optimizer": opt_cls,
             "lr": lr,
@@ -810,13 +840,15 @@ class NNRegressor(RegressorMixin, BaseEstimator):
 
     def _check_hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
+        if isinstance(sizes, str) and sizes == "auto":
+            return sizes
         if isinstance(sizes, numbers.Integral):
             sizes = (sizes,)
         sizes = tuple(sizes)
         if not all(isinstance(s, numbers.Integral) and s > 0 for s in sizes):
             raise ValueError(
                 "hidden_layer_sizes must be a tuple of positive integers, e.g. "
-                f"(128, 128, 128); got {self.hidden_layer_sizes!r}."
+                f"(128, 128, 128), or 'auto'; got {self.hidden_layer_sizes!r}."
             )
         return tuple(int(s) for s in sizes)
 
@@ -909,7 +941,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
 
     def _n_parameters(self, n_inputs):
         """Weights and biases of one network with ``n_inputs`` inputs."""
-        widths = [n_inputs, *self._check_hidden_layer_sizes(), self.n_outputs_]
+        widths = [n_inputs, *self.hidden_layer_sizes_, self.n_outputs_]
         return sum(a * b + b for a, b in itertools.pairwise(widths))
 
     def _resolve_max_epochs(self, n_train, n_inputs):
@@ -924,8 +956,31 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         )
         # Large data: cap the work so a default fit stays within minutes.
         work_per_epoch = n_train * self._n_parameters(n_inputs)
-        budget = AUTO_WORK * (BFLOAT16_SPEEDUP if self.precision == "bfloat16" else 1)
+        speedup = BFLOAT16_SPEEDUP if self.precision_ == "bfloat16" else 1.0
+        budget = AUTO_WORK * speedup
         return int(max(1, min(epochs, budget // work_per_epoch)))
+
+    def _resolve_architecture(self, n_train):
+        """``hidden_layer_sizes_`` and ``precision_`` from the "auto" settings.
+
+        A network that learns at least :data:`LARGE_DATA` target values (rows x
+        the outputs it predicts: all of them for ``multi_output="shared"``, one
+        for ``"separate"``) gets :data:`LARGE_LAYERS` and bfloat16 where the
+        device computes it natively; smaller data :data:`DEFAULT_LAYERS` in
+        float32.
+        """
+        per_net = self.n_outputs_ if self.multi_output == "shared" else 1
+        large = n_train * per_net >= LARGE_DATA
+        sizes = self._check_hidden_layer_sizes()
+        if sizes == "auto":
+            sizes = LARGE_LAYERS if large else DEFAULT_LAYERS
+        self.hidden_layer_sizes_ = sizes
+        precision = self.precision
+        if precision == "auto":
+            native = native_bfloat16(self.device_)
+            precision = "bfloat16" if large and native else "float32"
+        self.precision_ = precision
+        self._check_precision()
 
     def _check_precision(self):
         """Warn when precision="bfloat16" would be emulated (slower, not faster)."""
@@ -936,7 +991,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 "AVX512-BF16 or AMX): PyTorch emulates it, which is usually slower "
                 "than float32. Use precision='float32' here.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
 
     def _record_training(self, monitors):

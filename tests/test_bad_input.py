@@ -230,6 +230,15 @@ FIT_ERRORS = [
     pytest.param(
         X,
         Y,
+        {"hidden_layer_sizes": "wide"},
+        ValueError,
+        r"'hidden_layer_sizes' parameter of NNRegressor must be a str among "
+        r"\{'auto'\} or an array-like. Got 'wide' instead",
+        id="unknown-layer-string",
+    ),
+    pytest.param(
+        X,
+        Y,
         {"device": "tpu"},
         ValueError,
         r"device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got 'tpu'",

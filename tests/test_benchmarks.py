@@ -58,7 +58,7 @@ def test_goals_recipe_model_carries_the_parameters(goals):
     assert model.target == "auto"
     assert model.regressor.precision == "bfloat16"
     assert model.regressor.linear_skip is True
-    assert goals.default_model().regressor.precision == "float32"
+    assert goals.default_model().regressor.precision == "auto"
 
 
 def test_goal_table_checks_every_seed(goals):
@@ -95,3 +95,23 @@ def test_precision_summary_takes_the_best_of_repeats_per_width():
     assert row["speed-up"] == pytest.approx(1.0 / 0.7)
     assert row["bfloat16 ns per row x parameter"] == pytest.approx(0.7 / 1e5 * 1e9)
     assert table.loc["3 x 192", "speed-up"] == pytest.approx(2.0)
+    assert table.loc["3 x 192", "threads"] == 1
+
+
+def test_precision_summary_compares_thread_counts_with_one_thread():
+    precision = load("precision")
+    df = pd.DataFrame(
+        {
+            "width": [128] * 4,
+            "parameters": [1000] * 4,
+            "rows": [100] * 4,
+            "threads": [1, 1, 2, 2],
+            "precision": ["float32", "bfloat16"] * 2,
+            "seconds_per_epoch": [1.2, 0.8, 0.6, 0.5],
+        }
+    )
+    table = precision.summary(df).set_index("threads")
+    assert table.loc[1, "float32 vs 1 thread"] == pytest.approx(1.0)
+    assert table.loc[2, "float32 vs 1 thread"] == pytest.approx(2.0)
+    assert table.loc[2, "bfloat16 vs 1 thread"] == pytest.approx(1.6)
+    assert table.loc[2, "speed-up"] == pytest.approx(1.2)

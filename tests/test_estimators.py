@@ -357,15 +357,18 @@ def test_log_appended_for_columns_spanning_more_than_a_decade():
         ("adamw", 100_000, (8,), 400),  # 98 steps per epoch: capped at 400
         ("adamw", 200_000, (8,), 230),  # 196 steps: 45,000 / 196 rounded up
         ("adamw", 1_000_000, (8,), 200),  # 977 steps: never fewer than 200...
-        # ... unless the work cap binds: 50 inputs, 19 outputs, 42,003 parameters.
-        ("adamw", 200_000, (128, 128, 128), 166),  # 1.4e12 / (200,000 x 42,003)
-        ("adamw", 2_000_000, (128, 128, 128), 16),
+        # ... unless the work cap binds: 50 inputs, 19 outputs, 42,003 parameters
+        # (87,571 with three layers of 192).
+        ("adamw", 200_000, (128, 128, 128), 230),  # cap 238 > the step rule
+        ("adamw", 200_000, (192, 192, 192), 114),  # 2.0e12 / (200,000 x 87,571)
+        ("adamw", 2_000_000, (128, 128, 128), 23),
         ("lbfgs", 100_000, (8,), 200),
     ],
 )
 def test_max_epochs_auto(optimizer, n_train, hidden, expected):
     model = NNRegressor(hidden)
     model.n_outputs_ = 19
+    model.hidden_layer_sizes_, model.precision_ = hidden, "float32"
     model.optimizer_, model.batch_size_ = optimizer, 1024
     assert model._resolve_max_epochs(n_train, 50) == expected
     model.set_params(max_epochs=7)
@@ -373,13 +376,85 @@ def test_max_epochs_auto(optimizer, n_train, hidden, expected):
 
 
 def test_max_epochs_auto_allows_more_work_in_bfloat16():
-    model = NNRegressor(precision="bfloat16")
+    model = NNRegressor()
     model.n_outputs_ = 19
+    model.hidden_layer_sizes_ = (192, 192, 192)
     model.optimizer_, model.batch_size_ = "adamw", 1024
-    # 1.3 x 1.4e12 / (200,000 rows x 42,003 parameters), below the 230-step rule.
-    assert model._resolve_max_epochs(200_000, 50) == 216
-    model.set_params(precision="float32")
-    assert model._resolve_max_epochs(200_000, 50) == 166
+    # 1.5 x 2.0e12 / (200,000 rows x 87,571 parameters), below the 230-step rule.
+    model.precision_ = "bfloat16"
+    assert model._resolve_max_epochs(200_000, 50) == 171
+    model.precision_ = "float32"
+    assert model._resolve_max_epochs(200_000, 50) == 114
+
+
+@pytest.mark.parametrize(
+    ("n_train", "n_outputs", "multi_output", "native", "layers", "precision"),
+    [
+        # Large: at least 1,000,000 target values per network.
+        (200_000, 19, "shared", True, (192, 192, 192), "bfloat16"),  # steep25x19
+        (200_000, 19, "shared", False, (192, 192, 192), "float32"),  # no bfloat16
+        (1_000_000, 1, "shared", True, (192, 192, 192), "bfloat16"),
+        # Small: below it.
+        (999_999, 1, "shared", True, (128, 128, 128), "float32"),
+        (100_000, 1, "shared", True, (128, 128, 128), "float32"),  # formula5
+        (20_000, 25, "shared", True, (128, 128, 128), "float32"),  # identity25
+        # One net per output learns one output's values.
+        (200_000, 19, "separate", True, (128, 128, 128), "float32"),
+    ],
+)
+def test_auto_architecture_widens_for_large_data(
+    monkeypatch, n_train, n_outputs, multi_output, native, layers, precision
+):
+    import sknnfit.estimators as est_module
+
+    monkeypatch.setattr(est_module, "native_bfloat16", lambda device: native)
+    model = NNRegressor(multi_output=multi_output)
+    model.n_outputs_, model.device_ = n_outputs, "cpu"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "auto" never warns about emulation
+        model._resolve_architecture(n_train)
+    assert model.hidden_layer_sizes_ == layers
+    assert model.precision_ == precision
+
+
+def test_explicit_architecture_is_kept_on_large_data(monkeypatch):
+    import sknnfit.estimators as est_module
+
+    monkeypatch.setattr(est_module, "native_bfloat16", lambda device: True)
+    model = NNRegressor((64, 64), precision="float32")
+    model.n_outputs_, model.device_ = 19, "cpu"
+    model._resolve_architecture(200_000)
+    assert (model.hidden_layer_sizes_, model.precision_) == ((64, 64), "float32")
+    model.set_params(hidden_layer_sizes=(16,), precision="bfloat16")
+    model._resolve_architecture(10)
+    assert (model.hidden_layer_sizes_, model.precision_) == ((16,), "bfloat16")
+
+
+def test_auto_architecture_is_recorded_and_built(data):
+    X, y = data
+    model = NNRegressor(max_epochs=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    assert model.hidden_layer_sizes_ == (128, 128, 128)
+    assert model.precision_ == "float32"
+    widths = [
+        m.out_features for m in model.net_.module_.hidden if hasattr(m, "out_features")
+    ]
+    assert widths == [128, 128, 128]
+    assert model.net_.module_.precision == "float32"
+
+
+def test_default_threads_leave_pytorch_alone(data, monkeypatch):
+    X, y = data
+
+    def refuse(n):
+        raise AssertionError(f"set_num_threads({n}) with n_threads=None")
+
+    monkeypatch.setattr(torch, "set_num_threads", refuse)
+    model = small(n_threads=None).fit(X, y)
+    model.predict(X)
+    assert NNRegressor().n_threads is None
 
 
 def test_max_epochs_auto_is_recorded():
