@@ -111,6 +111,9 @@ NN_CASES = [
         id="batch-growth",
     ),
     pytest.param(
+        {"hidden_layer_sizes": "auto", "precision": "auto"}, id="auto-architecture"
+    ),
+    pytest.param(
         {"precision": "bfloat16", "optimizer": "adam"},
         id="bfloat16",
         # Machines without native bfloat16 warn that it is emulated.
