@@ -8,17 +8,22 @@ steep25x19's full training set, alternating float32 and bfloat16 for each
 from skorch's history, the ratios measured in this one run (bfloat16 against
 float32, and each thread count against one thread), and whether this machine has
 native bfloat16. Writes
-``benchmarks/results/precision.md``. The accuracy of the two precisions is in
-``goals.md`` and ``goals_precision-bfloat16.md`` (``benchmarks/goals.py``).
+``benchmarks/results/precision.md`` (``precision_busy.md`` with ``--busy``, which
+times the fits beside a process that keeps one core busy). The accuracy of the two
+precisions is in ``goals.md`` and ``goals_precision-*.md`` (``benchmarks/goals.py``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import itertools
 import os
 import platform
+import subprocess
+import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -47,6 +52,21 @@ def epoch_seconds(X, y, precision, epochs, width=128, threads=1):
         model.fit(X, y)
     seconds = float(np.median([row["dur"] for row in model.net_.history]))
     return seconds, sum(p.numel() for p in model.net_.module_.parameters())
+
+
+@contextlib.contextmanager
+def busy_core(on=True):
+    """Keep one core busy with a spinning Python process while the block runs."""
+    if not on:
+        yield
+        return
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(1.0)  # let it start spinning
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
 
 
 def run(n_train=None, epochs=8, repeats=2, widths=(128,), threads=(1,)):
@@ -117,10 +137,16 @@ def main(argv=None):
     parser.add_argument(
         "--threads", type=int, nargs="+", default=[1], help="torch threads to time"
     )
+    parser.add_argument(
+        "--busy",
+        action="store_true",
+        help="time beside a busy process (a Python loop) that keeps one core busy",
+    )
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
     n_train, epochs = (20_000, 2) if args.quick else (None, 8)
-    df = run(n_train, epochs, args.repeats, tuple(args.widths), tuple(args.threads))
+    with busy_core(args.busy):
+        df = run(n_train, epochs, args.repeats, tuple(args.widths), tuple(args.threads))
     table = summary(df).to_markdown(index=False, floatfmt=".3g")
     header = (
         f"Seconds per training epoch of the default NNRegressor on steep25x19 "
@@ -128,18 +154,20 @@ def main(argv=None):
         f"three hidden layers of each width), measured {dt.date.today()} on "
         f"{platform.machine()} "
         f"({os.cpu_count()} cores), torch {torch.__version__}; best of "
-        f"{args.repeats} alternating fits of {epochs} epochs each.\n"
+        f"{args.repeats} alternating fits of {epochs} epochs each"
+        f"{', beside a process keeping one core busy' if args.busy else ''}.\n"
         f"Command: `python benchmarks/precision.py"
         f"{' --quick' if args.quick else ''} --repeats {args.repeats} --widths "
         f"{' '.join(map(str, args.widths))} --threads "
-        f"{' '.join(map(str, args.threads))}`\n"
+        f"{' '.join(map(str, args.threads))}{' --busy' if args.busy else ''}`\n"
     )
     print(header)
     print(table)
     if not args.quick:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "precision.md").write_text(header + "\n" + table + "\n")
+        name = "precision_busy.md" if args.busy else "precision.md"
+        (out / name).write_text(header + "\n" + table + "\n")
     return df
 
 

@@ -340,7 +340,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         ``GridSearchCV(n_jobs=k)``, get their share of the cores). Two threads
         trained 1.3-1.7 times as fast as one on a 2-core CPU. Set 1 when other
         busy processes share the cores: PyTorch's threads wait for each other,
-        and two threads beside one busy process ran at half the speed of one.
+        and two threads beside one busy process ran at 0.4-0.46 times the speed
+        of one.
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Arithmetic of training. ``"bfloat16"`` is mixed precision: the network's
         matrix products run in bfloat16 under :func:`torch.autocast`, while the

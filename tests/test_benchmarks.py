@@ -115,3 +115,22 @@ def test_precision_summary_compares_thread_counts_with_one_thread():
     assert table.loc[2, "float32 vs 1 thread"] == pytest.approx(2.0)
     assert table.loc[2, "bfloat16 vs 1 thread"] == pytest.approx(1.6)
     assert table.loc[2, "speed-up"] == pytest.approx(1.2)
+
+
+def test_busy_core_spins_a_process_only_inside_the_block(monkeypatch):
+    precision = load("precision")
+    started = []
+    real_popen = precision.subprocess.Popen
+
+    def popen(*args, **kwargs):
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(precision.subprocess, "Popen", popen)
+    monkeypatch.setattr(precision.time, "sleep", lambda s: None)
+    with precision.busy_core(False):
+        assert started == []
+    with precision.busy_core(True):
+        assert len(started) == 1
+        assert started[0].poll() is None  # spinning
+    assert started[0].poll() is not None  # killed and reaped on exit
