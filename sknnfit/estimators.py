@@ -78,8 +78,8 @@ AUTO_EPOCHS = (200, 400)
 #: PyTorch's own thread setting (two threads ran steep25x19's networks at
 #: 1.3-1.7x the speed of one, benchmarks/precision.py --threads 1 2), which
 #: leaves room for the same machine running 1.5 times slower at a busy moment,
-#: as this one did. 100,000 rows of formula5
-#: (34,433 parameters) keep their 400 epochs.
+#: as this one did. 100,000 rows of formula5 (34,433 parameters) keep their
+#: 400 epochs.
 AUTO_WORK = 2.0e12
 
 #: precision="bfloat16" raises that cap by this factor: mixed-precision epochs
