@@ -98,8 +98,6 @@ def summary(df):
     """Per width and thread count: best-of-repeats seconds per epoch, the float32
     / bfloat16 ratio, the bfloat16 nanoseconds per row and parameter and, next
     to one thread, the speed-up of more threads."""
-    if "threads" not in df:
-        df = df.assign(threads=1)
     keys = ["width", "parameters", "rows"]
     best_all = df.groupby([*keys, "threads", "precision"])["seconds_per_epoch"].min()
     rows = []

@@ -976,23 +976,22 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         if sizes == "auto":
             sizes = LARGE_LAYERS if large else DEFAULT_LAYERS
         self.hidden_layer_sizes_ = sizes
-        precision = self.precision
-        if precision == "auto":
-            native = native_bfloat16(self.device_)
-            precision = "bfloat16" if large and native else "float32"
-        self.precision_ = precision
-        self._check_precision()
-
-    def _check_precision(self):
-        """Warn when precision="bfloat16" would be emulated (slower, not faster)."""
-        if self.precision == "bfloat16" and not native_bfloat16(self.device_):
+        if self.precision == "float32":
+            self.precision_ = "float32"
+            return
+        native = native_bfloat16(self.device_)
+        if self.precision == "auto":
+            self.precision_ = "bfloat16" if large and native else "float32"
+            return
+        self.precision_ = "bfloat16"
+        if not native:
             warnings.warn(
                 f"precision='bfloat16' on device {self.device_!r}, which has no "
                 "native bfloat16 arithmetic (CUDA needs Ampere or later, a CPU "
                 "AVX512-BF16 or AMX): PyTorch emulates it, which is usually slower "
                 "than float32. Use precision='float32' here.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=3,
             )
 
     def _record_training(self, monitors):

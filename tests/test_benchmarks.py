@@ -84,6 +84,7 @@ def test_precision_summary_takes_the_best_of_repeats_per_width():
             "width": [128] * 4 + [192] * 2,
             "parameters": [1000] * 4 + [2000] * 2,
             "rows": [100] * 6,
+            "threads": [1] * 6,
             "precision": ["float32", "bfloat16"] * 3,
             "seconds_per_epoch": [1.2, 0.8, 1.0, 0.7, 2.0, 1.0],
         }

@@ -526,8 +526,11 @@ def test_bfloat16_without_native_support_warns(data, monkeypatch):
 
     X, y = data
     monkeypatch.setattr(est_module, "native_bfloat16", lambda device: False)
-    with pytest.warns(UserWarning, match=r"no native bfloat16.*precision='float32'"):
+    with pytest.warns(
+        UserWarning, match=r"no native bfloat16.*precision='float32'"
+    ) as record:
         small(precision="bfloat16").fit(X, y)
+    assert record[0].filename == __file__  # points at the caller's fit
     monkeypatch.setattr(est_module, "native_bfloat16", lambda device: True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
