@@ -1,11 +1,14 @@
-"""sknnfit: scikit-learn neural-network regressors that actually fit functions."""
+"""sknnfit: scikit-learn neural-network regressors that actually fit functions.
 
-from .bench import compare, summarize
+``import sknnfit`` loads the estimators only; the benchmark harness
+(:mod:`sknnfit.bench`: ``compare``, ``summarize``, baselines, metrics, plots) is
+imported the first time one of its names is used.
+"""
+
+from ._version import __version__
 from .estimators import NNRegressor
 from .persistence import load, save
 from .targets import TargetTransformRegressor
-
-__version__ = "0.1.0.dev0"
 
 __all__ = [
     "NNRegressor",
@@ -16,3 +19,19 @@ __all__ = [
     "save",
     "summarize",
 ]
+
+_LAZY = {"compare": "sknnfit.bench", "summarize": "sknnfit.bench"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sknnfit' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

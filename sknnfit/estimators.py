@@ -14,20 +14,16 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
+from ._compat import Interval, StrOptions
 from ._device import loadable_device, resolve_device, seeded_torch, torch_threads
+from ._validation import check_finite, check_numeric_frame, explain_input_error
+from .bases import BASES, make_base, resolve_base
 from .exceptions import ConvergenceWarning, ExtrapolationWarning
-from .features import (
-    BASES,
-    INPUT_TRANSFORMS,
-    make_base,
-    make_input_transformer,
-    resolve_base,
-)
+from .features import INPUT_TRANSFORMS, make_input_transformer
 from .modules import ACTIVATIONS, MLP, PRECISIONS, native_bfloat16
 from .training import (
     LOSSES,
@@ -108,134 +104,6 @@ EXTRAPOLATION_SLACK = 0.01
 
 #: batch_growth doubles the batch size up to this many rows.
 MAX_GROWN_BATCH = 8192
-
-
-def check_finite(A, name):
-    """Raise a ValueError naming how many values of ``A`` are NaN or infinite.
-
-    Parameters
-    ----------
-    A : ndarray
-        Numeric array, 1-D or 2-D.
-    name : str
-        How to call it in the message (``"X"`` or ``"y"``).
-    """
-    A = np.asarray(A)
-    if A.dtype.kind not in "fc":
-        return
-    finite = np.isfinite(A)
-    if finite.all():
-        return
-    bad = ~finite
-    n_nan = int(np.isnan(A).sum())
-    n_inf = int(bad.sum()) - n_nan
-    A2 = bad.reshape(len(A), -1)
-    row, col = (int(i) for i in np.argwhere(A2)[0])
-    where = f"row {row}" if A.ndim == 1 else f"row {row}, column {col}"
-    kinds = " and ".join(s for s, n in (("NaN", n_nan), ("infinity", n_inf)) if n)
-    raise ValueError(
-        f"Input {name} contains {kinds}: {n_nan} NaN and {n_inf} infinite value(s), "
-        f"the first at {where}. Remove those rows or impute the values (e.g. "
-        "sklearn.impute.SimpleImputer in a Pipeline) before fitting."
-    )
-
-
-def _check_numeric_frame(X, name="X"):
-    """Reject DataFrames with non-numeric columns with a message naming them."""
-    if not (hasattr(X, "dtypes") and hasattr(X, "columns")):
-        return
-    from pandas.api.types import is_bool_dtype, is_numeric_dtype
-
-    bad = [
-        str(col)
-        for col, dt in zip(X.columns, X.dtypes, strict=False)
-        if not (is_numeric_dtype(dt) or is_bool_dtype(dt))
-    ]
-    if bad:
-        raise ValueError(
-            f"{name} has non-numeric column(s) {bad[:5]}"
-            f"{'...' if len(bad) > 5 else ''}."
-            " NNRegressor needs numbers: encode categories first, e.g. "
-            "ColumnTransformer([('cat', OneHotEncoder(), cat_columns)], "
-            "remainder='passthrough') in a Pipeline."
-        )
-
-
-def _first_non_numeric(A):
-    """``(columns, value)``: columns of ``A`` that float() cannot read, and a value."""
-    try:
-        A = np.asarray(A, dtype=object)
-    except ValueError:  # ragged nested lists
-        return [], None
-    if A.ndim == 0:
-        A = A.reshape(1)
-    A2 = A.reshape(len(A), -1)
-    cols, example = [], None
-    for j in range(A2.shape[1]):
-        for value in A2[:, j]:
-            try:
-                float(value)
-            except (TypeError, ValueError):
-                cols.append(j)
-                example = value if example is None else example
-                break
-    return cols, example
-
-
-def _explain_input_error(exc, X, y=None):
-    """A ValueError that adds the fix to a scikit-learn validation message, or None.
-
-    scikit-learn's messages name the problem but not what to do about it in
-    NNRegressor's terms; keep them as the start of the new message so that
-    code matching on them still works.
-    """
-    msg = str(exc).rstrip(".")
-    if "could not convert" in msg or "non-numeric" in msg:
-        cols, value = _first_non_numeric(X)
-        if cols:
-            return ValueError(
-                f"X has non-numeric values in column(s) {cols[:5]}"
-                f"{'...' if len(cols) > 5 else ''} (for example {value!r}). "
-                "NNRegressor needs numbers: encode categories first, e.g. "
-                "ColumnTransformer([('cat', OneHotEncoder(), cat_columns)], "
-                "remainder='passthrough') in a Pipeline."
-            )
-        y_cols, y_value = _first_non_numeric(y) if y is not None else ([], None)
-        if y_cols:
-            return ValueError(
-                f"y has non-numeric values (for example {y_value!r})."
-                " NNRegressor needs numeric targets: convert them with "
-                "np.asarray(y, dtype=float), or use a classifier for class labels."
-            )
-        return ValueError(
-            f"{msg}. NNRegressor needs numeric X and y: encode text or "
-            "categories first (e.g. OneHotEncoder in a ColumnTransformer)."
-        )
-    if msg.startswith("Complex data not supported"):
-        name = "y" if y is not None and not np.iscomplexobj(X) else "X"
-        return ValueError(
-            f"Complex data not supported: {name} contains complex numbers. "
-            "NNRegressor needs real values: put "
-            "the real and imaginary parts in separate columns, e.g. "
-            f"np.column_stack([{name}.real, {name}.imag])."
-        )
-    if "0 sample(s)" in msg or "0 feature(s)" in msg:
-        return ValueError(
-            f"{msg}. Pass at least one row, with at least one column in X and one "
-            "target column in y."
-        )
-    if "inconsistent numbers of samples" in msg:
-        return ValueError(
-            f"{msg}. X and y need one row per sample: check that y was not "
-            "filtered, shuffled or transposed separately from X."
-        )
-    if "while dim <= 2 is required" in msg:
-        name = "y" if y is not None and np.ndim(X) <= 2 else "X"
-        return ValueError(
-            f"{msg}. Flatten the extra axes of {name} first, e.g. "
-            f"{name}.reshape(len({name}), -1)."
-        )
-    return None
 
 
 class NNRegressor(RegressorMixin, BaseEstimator):
@@ -558,7 +426,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         self._check_hidden_layer_sizes()
-        _check_numeric_frame(X)
+        check_numeric_frame(X)
         X, y = self._validate_xy(X, y)
         y2 = y.reshape(len(y), -1)
         self._y_ndim = y.ndim
@@ -793,7 +661,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             Float64 predictions, 1-D when ``fit`` got a 1-D ``y``.
         """
         check_is_fitted(self, "net_")
-        _check_numeric_frame(X)
+        check_numeric_frame(X)
         try:
             X = validate_data(
                 self,
@@ -803,7 +671,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 ensure_all_finite=False,
             )
         except ValueError as exc:
-            better = _explain_input_error(exc, X)
+            better = explain_input_error(exc, X)
             if better is None:
                 raise
             raise better from exc
@@ -869,14 +737,14 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 ensure_all_finite=False,
             )
         except ValueError as exc:
-            better = _explain_input_error(exc, X, y)
+            better = explain_input_error(exc, X, y)
             if better is None:
                 raise
             raise better from exc
         if y.dtype.kind not in "fiub":
             # validate_data lets NumPy string targets through (only object y is
             # converted); catch them here rather than in a bare astype.
-            raise _explain_input_error(ValueError("non-numeric y"), X, y)
+            raise explain_input_error(ValueError("non-numeric y"), X, y)
         check_finite(X, "X")
         check_finite(y, "y")
         # One memory layout for arrays and DataFrames alike, so both give

@@ -87,7 +87,7 @@ def _safetensors():
 
 
 def _version():
-    from . import __version__
+    from ._version import __version__
 
     return __version__
 
@@ -377,7 +377,7 @@ def _decode_nnregressor(meta, dec, tensors, prefix=""):
         est, meta["input_transformer"], dec
     )
     if meta["base"] is not None:
-        from .features import make_base
+        from .bases import make_base
 
         est.base_ = _restore_steps(make_base(est.base_kind_), meta["base"], dec, "base")
     elif meta["has_nets_list"]:

@@ -31,10 +31,10 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 from sklearn.utils import check_array, get_tags
-from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted, validate_data
 
+from ._compat import HasMethods, StrOptions
 from .estimators import NNRegressor
 
 __all__ = [

@@ -9,7 +9,6 @@ once per fit, in :func:`build_callbacks` and friends.
 from __future__ import annotations
 
 import copy
-import inspect
 import math
 import warnings
 
@@ -19,6 +18,7 @@ from skorch import NeuralNetRegressor
 from skorch.callbacks import Callback, GradientNormClipping, LRScheduler
 from torch import nn
 
+from ._compat import fused_adam_supported
 from .exceptions import DivergenceError, DivergenceWarning, FitInterruptedWarning
 
 # --------------------------------------------------------------------------- batches
@@ -119,17 +119,6 @@ class FastNet(NeuralNetRegressor):
 OPTIMIZERS = ("adam", "adamw", "sgd", "lbfgs", "signagree")
 
 
-def _fused_supported(cls, device):
-    """Whether ``cls(fused=True)`` is available for ``device`` in this torch."""
-    if "fused" not in inspect.signature(cls).parameters:
-        return False
-    if str(device).startswith("cuda"):
-        return True
-    major, minor = (int(p) for p in torch.__version__.split(".")[:2])
-    # Fused CPU kernels for Adam/AdamW arrived in torch 2.4.
-    return (major, minor) >= (2, 4)
-
-
 def optimizer_spec(name, lr, weight_decay, device):
     """Return ``(optimizer_class, keyword_arguments)`` for skorch."""
     if name == "adam":
@@ -160,7 +149,7 @@ def optimizer_spec(name, lr, weight_decay, device):
         kwargs = {"weight_decay": weight_decay}
     else:  # pragma: no cover - guarded by the parameter constraints
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {name!r}.")
-    if name in ("adam", "adamw") and _fused_supported(cls, device):
+    if name in ("adam", "adamw") and fused_adam_supported(cls, device):
         # One fused kernel per step instead of a loop of small ops: about 25% less
         # time per step on small networks.
         kwargs["fused"] = True
