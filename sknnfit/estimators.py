@@ -142,7 +142,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         ``"auto"``: full-batch L-BFGS when training rows x network parameters
         is at most 1.5e8 (small data, where it fits far more precisely), AdamW
         otherwise. Adam and AdamW use PyTorch's fused kernels where available;
-        ``"signagree"`` is :class:`~sknnfit.optim.SignAgree` (seed 000's rule).
+        ``"signagree"`` is :class:`~sknnfit.training.optim.SignAgree` (seed 000's rule).
         The choice is ``optimizer_``.
     lr : "auto" or float, default="auto"
         Learning rate (the peak of the one-cycle schedule). ``"auto"``: 5e-3

@@ -116,7 +116,14 @@ def _class_table():
     classes = [MLP, TensorBatchIterator, Dataset]
     classes += [make_criterion(name)[0] for name in LOSSES]
     classes += [optimizer_spec(name, 1e-3, 0.0, "cpu")[0] for name in OPTIMIZERS]
-    return {_class_name(c): c for c in classes}
+    table = {_class_name(c): c for c in classes}
+    # Files written before the training package was split name its classes by
+    # their old modules.
+    for cls in classes:
+        if cls.__module__.startswith("sknnfit.training."):
+            old = "optim" if cls.__name__ == "SignAgree" else "training"
+            table[f"sknnfit.{old}.{cls.__qualname__}"] = cls
+    return table
 
 
 def _class_name(cls):

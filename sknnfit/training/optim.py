@@ -1,9 +1,49 @@
-"""Optimizers that PyTorch does not ship."""
+"""Optimizers by the ``optimizer`` parameter's names, and SignAgree."""
 
 from __future__ import annotations
 
 import torch
 from torch.optim import Optimizer
+
+from .._compat import fused_adam_supported
+
+OPTIMIZERS = ("adam", "adamw", "sgd", "lbfgs", "signagree")
+
+
+def optimizer_spec(name, lr, weight_decay, device):
+    """Return ``(optimizer_class, keyword_arguments)`` for skorch."""
+    if name == "adam":
+        cls = torch.optim.Adam
+        kwargs = {"weight_decay": weight_decay}
+    elif name == "adamw":
+        cls = torch.optim.AdamW
+        kwargs = {"weight_decay": weight_decay}
+    elif name == "sgd":
+        cls = torch.optim.SGD
+        kwargs = {"momentum": 0.9, "nesterov": True, "weight_decay": weight_decay}
+    elif name == "lbfgs":
+        cls = torch.optim.LBFGS
+        # PyTorch's default tolerances stop L-BFGS once gradients fall below 1e-7,
+        # long before a smooth fit is as good as float32 allows; let max_epochs
+        # decide instead.
+        kwargs = {
+            "line_search_fn": "strong_wolfe",
+            "max_iter": 20,
+            "history_size": 50,
+            "tolerance_grad": 0.0,
+            "tolerance_change": 0.0,
+        }
+    elif name == "signagree":
+        cls = SignAgree
+        kwargs = {"weight_decay": weight_decay}
+    else:  # pragma: no cover - guarded by the parameter constraints
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {name!r}.")
+    if name in ("adam", "adamw") and fused_adam_supported(cls, device):
+        # One fused kernel per step instead of a loop of small ops: about 25% less
+        # time per step on small networks.
+        kwargs["fused"] = True
+    kwargs["lr"] = lr
+    return cls, kwargs
 
 
 class SignAgree(Optimizer):

@@ -1,0 +1,41 @@
+"""Training machinery: everything that plugs into skorch.
+
+Through skorch's public extension points only: batch iterators
+(:mod:`~sknnfit.training.net`), optimizers (:mod:`~sknnfit.training.optim`),
+criteria (:mod:`~sknnfit.training.losses`) and callbacks
+(:mod:`~sknnfit.training.callbacks`). :func:`~sknnfit.training.run.train_net`
+assembles them from the plan that :class:`~sknnfit.NNRegressor` resolves.
+"""
+
+from .callbacks import (
+    LR_SCHEDULES,
+    BatchGrowth,
+    ProgressBar,
+    TrainingMonitor,
+    grad_clip_callback,
+    lr_schedule_callback,
+)
+from .losses import LOSSES, WeightedLoss, loss_weights, make_criterion
+from .net import BatchSchedule, FastNet, TensorBatchIterator
+from .optim import OPTIMIZERS, SignAgree, optimizer_spec
+from .run import copy_params
+
+__all__ = [
+    "LOSSES",
+    "LR_SCHEDULES",
+    "OPTIMIZERS",
+    "BatchGrowth",
+    "BatchSchedule",
+    "FastNet",
+    "ProgressBar",
+    "SignAgree",
+    "TensorBatchIterator",
+    "TrainingMonitor",
+    "WeightedLoss",
+    "copy_params",
+    "grad_clip_callback",
+    "loss_weights",
+    "lr_schedule_callback",
+    "make_criterion",
+    "optimizer_spec",
+]
