@@ -3,6 +3,7 @@
 from sklearn.exceptions import ConvergenceWarning
 
 __all__ = [
+    "ClippedPredictionWarning",
     "ConvergenceWarning",
     "DivergenceError",
     "DivergenceWarning",
@@ -25,3 +26,7 @@ class FitInterruptedWarning(UserWarning):
 
 class ExtrapolationWarning(UserWarning):
     """predict was asked about rows outside the box seen in training."""
+
+
+class ClippedPredictionWarning(UserWarning):
+    """Predictions were clipped to the range of the training targets."""
