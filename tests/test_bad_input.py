@@ -13,18 +13,10 @@ import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sknnfit import NNRegressor
-
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sknnfit.exceptions.ExtrapolationWarning",
     "ignore::sklearn.exceptions.ConvergenceWarning",
 )
-
-
-def small(**kw):
-    params = {"hidden_layer_sizes": (8,), "max_epochs": 3, "random_state": 0}
-    params.update(kw)
-    return NNRegressor(**params)
 
 
 RNG = np.random.default_rng(0)
@@ -256,17 +248,17 @@ FIT_ERRORS = [
 
 
 @pytest.mark.parametrize(("X", "y", "params", "error", "match"), FIT_ERRORS)
-def test_fit_rejects_bad_input_and_names_the_fix(X, y, params, error, match):
+def test_fit_rejects_bad_input_and_names_the_fix(small_nn, X, y, params, error, match):
     with pytest.raises(error, match=match):
-        small(**params).fit(X, y)
+        small_nn(**params).fit(X, y)
 
 
 @pytest.mark.skipif(
     __import__("torch").cuda.is_available(), reason="needs a machine without CUDA"
 )
-def test_cuda_device_without_cuda_suggests_auto():
+def test_cuda_device_without_cuda_suggests_auto(small_nn):
     with pytest.raises(ValueError, match=r"sees no CUDA device.*device='auto'"):
-        small(device="cuda").fit(X, Y)
+        small_nn(device="cuda").fit(X, Y)
 
 
 INVALID_PARAMS = [
@@ -291,8 +283,8 @@ INVALID_PARAMS = [
 
 
 @pytest.mark.parametrize(("name", "value"), INVALID_PARAMS)
-def test_invalid_parameter_value_is_rejected_at_fit(name, value):
-    model = small(**{name: value})  # __init__ stores; validation waits for fit
+def test_invalid_parameter_value_is_rejected_at_fit(small_nn, name, value):
+    model = small_nn(**{name: value})  # __init__ stores; validation waits for fit
     with pytest.raises(
         InvalidParameterError,
         match=rf"The '{name}' parameter of NNRegressor must be .* "
@@ -311,29 +303,31 @@ def test_invalid_parameter_value_is_rejected_at_fit(name, value):
         ("hidden_layers_sizes", "hidden_layer_sizes"),
     ],
 )
-def test_set_params_with_unknown_name_suggests_the_close_one(typo, suggestion):
+def test_set_params_with_unknown_name_suggests_the_close_one(
+    small_nn, typo, suggestion
+):
     with pytest.raises(
         ValueError, match=rf"Invalid parameter '{typo}'.*Did you mean '{suggestion}'\?"
     ):
-        small().set_params(**{typo: 1})
+        small_nn().set_params(**{typo: 1})
 
 
 # ------------------------------------------------------------------------- predict
 
 
 @pytest.fixture(scope="module")
-def fitted():
-    return small().fit(X, Y)
+def fitted(small_nn):
+    return small_nn().fit(X, Y)
 
 
 @pytest.fixture(scope="module")
-def fitted_on_frame():
-    return small().fit(FRAME, Y)
+def fitted_on_frame(small_nn):
+    return small_nn().fit(FRAME, Y)
 
 
-def test_predict_before_fit_raises_not_fitted():
+def test_predict_before_fit_raises_not_fitted(small_nn):
     with pytest.raises(NotFittedError, match=r"not fitted yet\. Call 'fit'"):
-        small().predict(X)
+        small_nn().predict(X)
 
 
 PREDICT_ERRORS = [
@@ -391,9 +385,9 @@ def test_predict_with_string_column_names_it(fitted_on_frame):
         fitted_on_frame.predict(FRAME.assign(c="text"))
 
 
-def test_nonpositive_value_in_a_log_column_at_predict():
+def test_nonpositive_value_in_a_log_column_at_predict(small_nn):
     Xw = np.c_[np.logspace(-12, 12, 20), X[:, 1]]
-    model = small().fit(Xw, Y)
+    model = small_nn().fit(Xw, Y)
     with pytest.raises(ValueError, match=r"Column\(s\) \[0\] were log-transformed.*"):
         model.predict(np.c_[-Xw[:3, 0], Xw[:3, 1]])
 
@@ -401,40 +395,40 @@ def test_nonpositive_value_in_a_log_column_at_predict():
 # ---------------------------------------------------------------- fine after all
 
 
-def test_constant_y_is_predicted_exactly():
-    model = small().fit(X, np.full(20, 3.5))
+def test_constant_y_is_predicted_exactly(small_nn):
+    model = small_nn().fit(X, np.full(20, 3.5))
     np.testing.assert_array_equal(model.predict(X), 3.5)
     assert model.y_scale_[0] == 0
 
 
-def test_one_sample_fits_and_predicts_its_target():
-    model = small().fit(X[:1], Y[:1])
+def test_one_sample_fits_and_predicts_its_target(small_nn):
+    model = small_nn().fit(X[:1], Y[:1])
     np.testing.assert_array_equal(model.predict(X[:1]), Y[:1])
 
 
-def test_y_of_magnitude_1e30_is_standardised():
+def test_y_of_magnitude_1e30_is_standardised(small_nn):
     y = 1e30 * (3.0 + Y)
-    big = small().fit(X, y).predict(X)
-    unit = small().fit(X, 3.0 + Y).predict(X)
+    big = small_nn().fit(X, y).predict(X)
+    unit = small_nn().fit(X, 3.0 + Y).predict(X)
     assert np.isfinite(big).all()
     # Standardised targets: the same network up to float32 round-off, scaled back.
     np.testing.assert_allclose(big / 1e30, unit, rtol=1e-4)
     assert np.abs(big - y.mean()).max() < 5 * y.std()
 
 
-def test_column_spanning_24_decades_is_log_transformed():
+def test_column_spanning_24_decades_is_log_transformed(small_nn):
     Xw = np.c_[np.logspace(-12, 12, 20), X[:, 1]]
-    model = small().fit(Xw, Y)
+    model = small_nn().fit(Xw, Y)
     assert model.log_columns_ == [0]
     Z = model.input_transformer_.transform(Xw)
     np.testing.assert_allclose(Z.std(axis=0), 1.0)
     assert np.isfinite(model.predict(Xw)).all()
 
 
-def test_19_outputs_with_one_constant_output():
+def test_19_outputs_with_one_constant_output(small_nn):
     Y19 = np.column_stack([Y * (k + 1) for k in range(19)])
     Y19[:, 7] = -2.0
-    pred = small().fit(X, Y19).predict(X)
+    pred = small_nn().fit(X, Y19).predict(X)
     assert pred.shape == (20, 19)
     assert np.isfinite(pred).all()
     np.testing.assert_array_equal(pred[:, 7], -2.0)
@@ -453,8 +447,8 @@ def test_19_outputs_with_one_constant_output():
         ),
     ],
 )
-def test_numeric_inputs_of_any_dtype_work(make_X):
-    pred = small().fit(make_X(), Y).predict(make_X())
+def test_numeric_inputs_of_any_dtype_work(small_nn, make_X):
+    pred = small_nn().fit(make_X(), Y).predict(make_X())
     assert pred.shape == (20,) and pred.dtype == np.float64
     assert np.isfinite(pred).all()
 
@@ -520,20 +514,22 @@ TARGET_ERRORS = [
 
 
 @pytest.mark.parametrize(("params", "X_", "y", "error", "match"), TARGET_ERRORS)
-def test_target_transform_rejects_bad_input(targets, params, X_, y, error, match):
-    model = targets.TargetTransformRegressor(small(), **params)
+def test_target_transform_rejects_bad_input(
+    small_nn, targets, params, X_, y, error, match
+):
+    model = targets.TargetTransformRegressor(small_nn(), **params)
     with pytest.raises(error, match=match):
         model.fit(X_, y)
 
 
-def test_target_transform_predict_before_fit(targets):
+def test_target_transform_predict_before_fit(small_nn, targets):
     with pytest.raises(NotFittedError):
-        targets.TargetTransformRegressor(small()).predict(X)
+        targets.TargetTransformRegressor(small_nn()).predict(X)
 
 
-def test_target_transform_log_of_huge_positive_y_works(targets):
+def test_target_transform_log_of_huge_positive_y_works(small_nn, targets):
     y = np.exp(40 * (1 + np.abs(Y)))  # up to ~1e100
-    model = targets.TargetTransformRegressor(small(), target="log").fit(X, y)
+    model = targets.TargetTransformRegressor(small_nn(), target="log").fit(X, y)
     pred = model.predict(X)
     assert np.isfinite(pred).all() and (pred > 0).all()
 

@@ -26,12 +26,6 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 
-def small(**kw):
-    params = {"hidden_layer_sizes": (8,), "max_epochs": 3, "random_state": 0}
-    params.update(kw)
-    return NNRegressor(**params)
-
-
 @pytest.fixture(scope="module")
 def data():
     rng = np.random.default_rng(0)
@@ -43,9 +37,9 @@ def data():
 
 
 @pytest.fixture(scope="module")
-def fitted(data):
+def fitted(small_nn, data):
     X, y = data
-    return small(early_stopping=True, optimizer="adamw").fit(X, np.c_[y, y**2])
+    return small_nn(early_stopping=True, optimizer="adamw").fit(X, np.c_[y, y**2])
 
 
 def assert_same_state(a, b):
@@ -81,10 +75,10 @@ def test_pickle_and_joblib_round_trips_predict_identically(
     assert_same_state(fitted, other)
 
 
-def test_target_transform_pickles(data):
+def test_target_transform_pickles(small_nn, data):
     targets = pytest.importorskip("sknnfit.targets")
     X, y = data
-    model = targets.TargetTransformRegressor(small(), target="asinh").fit(X, y)
+    model = targets.TargetTransformRegressor(small_nn(), target="asinh").fit(X, y)
     other = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(other.predict(X), model.predict(X))
 
@@ -124,11 +118,11 @@ NN_CASES = [
 
 @pytest.mark.parametrize("params", NN_CASES)
 @pytest.mark.parametrize("two_d", [False, True])
-def test_save_load_predicts_identically(data, tmp_path, params, two_d):
+def test_save_load_predicts_identically(small_nn, data, tmp_path, params, two_d):
     X, y = data
     Y = np.c_[y, y**2, np.full_like(y, 4.0)] if two_d else y
     try:
-        model = small(**params).fit(X, Y)
+        model = small_nn(**params).fit(X, Y)
     except (TypeError, ValueError) as exc:  # a parameter the estimator lacks
         pytest.skip(f"NNRegressor does not take {params}: {exc}")
     save(model, tmp_path / "m.sknnfit")
@@ -138,13 +132,13 @@ def test_save_load_predicts_identically(data, tmp_path, params, two_d):
     assert other.net_.history[:, "train_loss"] == model.net_.history[:, "train_loss"]
 
 
-def test_loaded_model_refits_and_keeps_its_parameters(fitted, data, tmp_path):
+def test_loaded_model_refits_and_keeps_its_parameters(small_nn, fitted, data, tmp_path):
     X, y = data
     save(fitted, tmp_path / "m.sknnfit")
     other = load(tmp_path / "m.sknnfit")
     np.testing.assert_array_equal(
         other.fit(X, np.c_[y, y**2]).predict(X),
-        small(**fitted.get_params()).fit(X, np.c_[y, y**2]).predict(X),
+        small_nn(**fitted.get_params()).fit(X, np.c_[y, y**2]).predict(X),
     )
 
 
@@ -152,11 +146,13 @@ def test_loaded_model_refits_and_keeps_its_parameters(fitted, data, tmp_path):
 @pytest.mark.parametrize(
     "target", ["standard", "log", "log1p", "asinh", "rank", "rank_normal", "auto"]
 )
-def test_target_transform_save_load_predicts_identically(data, tmp_path, target):
+def test_target_transform_save_load_predicts_identically(
+    small_nn, data, tmp_path, target
+):
     targets = pytest.importorskip("sknnfit.targets")
     X, y = data
     Y = np.exp(np.c_[y, -y])  # positive, spanning decades
-    model = targets.TargetTransformRegressor(small(), target=target).fit(X, Y)
+    model = targets.TargetTransformRegressor(small_nn(), target=target).fit(X, Y)
     save(model, tmp_path / "t.sknnfit")
     other = load(tmp_path / "t.sknnfit")
     np.testing.assert_array_equal(other.predict(X), model.predict(X))
@@ -218,9 +214,9 @@ def test_load_leaves_the_global_torch_generator_alone(fitted, tmp_path):
     assert torch.equal(torch.get_rng_state(), state)
 
 
-def test_saving_an_unfitted_estimator_raises_not_fitted(tmp_path):
+def test_saving_an_unfitted_estimator_raises_not_fitted(small_nn, tmp_path):
     with pytest.raises(NotFittedError):
-        save(small(), tmp_path / "m.sknnfit")
+        save(small_nn(), tmp_path / "m.sknnfit")
     assert not (tmp_path / "m.sknnfit").exists()
 
 
@@ -230,7 +226,7 @@ def test_saving_another_estimator_suggests_joblib(data, tmp_path):
         save(LinearRegression().fit(X, y), tmp_path / "m.sknnfit")
 
 
-def test_net_params_that_are_not_data_are_refused(data, tmp_path):
+def test_net_params_that_are_not_data_are_refused(small_nn, data, tmp_path):
     X, y = data
 
     class MyLoss(torch.nn.MSELoss):
@@ -240,7 +236,7 @@ def test_net_params_that_are_not_data_are_refused(data, tmp_path):
         def forward(self, input, target):
             return super().forward(input, target[:, : input.shape[1]])
 
-    model = small(net_params={"criterion": MyLoss}).fit(X, y)
+    model = small_nn(net_params={"criterion": MyLoss}).fit(X, y)
     with pytest.raises(ValueError, match=r"net_params.*cannot be stored in the safe"):
         save(model, tmp_path / "m.sknnfit")
     assert list(tmp_path.iterdir()) == []
@@ -379,10 +375,10 @@ LOAD_WITHOUT_CUDA = textwrap.dedent(
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_fitted_on_cuda_loads_and_predicts_without_cuda(tmp_path):
+def test_fitted_on_cuda_loads_and_predicts_without_cuda(small_nn, tmp_path):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(50, 2))
-    model = small(device="cuda").fit(X, X[:, 0] ** 2)
+    model = small_nn(device="cuda").fit(X, X[:, 0] ** 2)
     assert model.device_.startswith("cuda")
     np.save(tmp_path / "X.npy", X)
     with open(tmp_path / "m.pkl", "wb") as f:
@@ -402,11 +398,11 @@ def test_fitted_on_cuda_loads_and_predicts_without_cuda(tmp_path):
 
 
 @pytest.mark.parametrize("n_rows", [100, 400])  # base="auto" -> linear, poly2
-def test_save_load_with_the_automatic_base(tmp_path, n_rows):
+def test_save_load_with_the_automatic_base(small_nn, tmp_path, n_rows):
     rng = np.random.default_rng(1)
     X = np.column_stack([rng.uniform(1, 100, n_rows), rng.uniform(-1, 1, n_rows)])
     y = np.log(X[:, 0]) * X[:, 1]
-    model = small().fit(X, y)
+    model = small_nn().fit(X, y)
     assert model.base_kind_ == ("linear" if n_rows == 100 else "poly2")
     save(model, tmp_path / "m.sknnfit")
     other = load(tmp_path / "m.sknnfit")

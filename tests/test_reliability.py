@@ -9,7 +9,6 @@ import torch
 from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import GradientNormClipping
 
-from sknnfit import NNRegressor
 from sknnfit.exceptions import (
     DivergenceError,
     DivergenceWarning,
@@ -23,25 +22,10 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 
-def small(**kw):
-    # Adam: one loss evaluation per batch, so batches and epochs are easy to count
-    # (the "auto" optimizer picks L-BFGS for data this small).
-    params = {
-        "hidden_layer_sizes": (16,),
-        "max_epochs": 5,
-        "optimizer": "adam",
-        "random_state": 0,
-    }
-    params.update(kw)
-    return NNRegressor(**params)
-
-
-@pytest.fixture(scope="module")
-def data():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(64, 2))
-    y = np.sin(X[:, 0]) + X[:, 1]
-    return X, y
+#: This module's settings for ``small_nn``. Adam: one loss evaluation per batch, so
+#: batches and epochs are easy to count (the "auto" optimizer picks L-BFGS for data
+#: this small).
+ADAM16 = {"hidden_layer_sizes": (16,), "max_epochs": 5, "optimizer": "adam"}
 
 
 def monitor_of(model):
@@ -71,8 +55,8 @@ class NaNLossAt(torch.nn.Module):
         return loss
 
 
-def test_nan_loss_restores_last_good_weights_and_lowers_lr(data):
-    X, y = data
+def test_nan_loss_restores_last_good_weights_and_lowers_lr(small_nn, normal_data):
+    X, y = normal_data
     # 64 rows in batches of 32: calls 3 and 4 are epoch 2. A NaN on its last
     # batch leaves the weights of epoch 1, which a 1-epoch fit reproduces.
     kw = {"batch_size": 32, "lr_schedule": "none", "lr": 1e-2}
@@ -82,33 +66,47 @@ def test_nan_loss_restores_last_good_weights_and_lowers_lr(data):
         match=r"diverged 1 time\(s\) \(first at epoch 2\).*Restored the last good "
         r"weights and lowered the learning rate to 0\.001",
     ):
-        model = small(max_epochs=2, net_params=net_params, **kw).fit(X, y)
-    one_epoch = small(max_epochs=1, **kw).fit(X, y)
+        model = small_nn(
+            hidden_layer_sizes=(16,),
+            optimizer="adam",
+            max_epochs=2,
+            net_params=net_params,
+            **kw,
+        ).fit(X, y)
+    one_epoch = small_nn(
+        hidden_layer_sizes=(16,), optimizer="adam", max_epochs=1, **kw
+    ).fit(X, y)
     np.testing.assert_array_equal(model.predict(X), one_epoch.predict(X))
     assert monitor_of(model).recoveries_ == [("epoch 2", pytest.approx(1e-3))]
     assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3)
     assert np.isnan(model.loss_curve_[1])
 
 
-def test_nan_loss_mid_training_then_training_goes_on(data):
-    X, y = data
+def test_nan_loss_mid_training_then_training_goes_on(small_nn, normal_data):
+    X, y = normal_data
     net_params = {"criterion": NaNLossAt, "criterion__at": (3,)}
     with pytest.warns(DivergenceWarning, match="training went on"):
-        model = small(max_epochs=4, batch_size=32, net_params=net_params).fit(X, y)
+        model = small_nn(
+            hidden_layer_sizes=(16,),
+            optimizer="adam",
+            max_epochs=4,
+            batch_size=32,
+            net_params=net_params,
+        ).fit(X, y)
     assert model.n_epochs_ == 4
     assert np.isfinite(model.loss_curve_[2:]).all()
     assert np.isfinite(model.predict(X)).all()
 
 
-def test_loss_nan_on_every_batch_raises_divergence_error(data):
-    X, y = data
+def test_loss_nan_on_every_batch_raises_divergence_error(small_nn, normal_data):
+    X, y = normal_data
     net_params = {"criterion": NaNLossAt, "criterion__at": "all"}
     with pytest.raises(
         DivergenceError,
         match=r"loss became NaN or infinite 7 time\(s\).*no epoch finished with a "
         r"finite loss.*smaller lr, grad_clip=1\.0",
     ):
-        small(net_params=net_params).fit(X, y)
+        small_nn(**ADAM16, net_params=net_params).fit(X, y)
 
 
 # Settings whose loss really becomes infinite or NaN (the test checks it): SGD
@@ -127,9 +125,9 @@ DIVERGING = [
 
 
 @pytest.mark.parametrize("params", DIVERGING)
-def test_huge_learning_rate_recovers_or_raises_never_nan(data, params):
-    X, y = data
-    model = small(batch_size=16, **params)
+def test_huge_learning_rate_recovers_or_raises_never_nan(small_nn, normal_data, params):
+    X, y = normal_data
+    model = small_nn(**(ADAM16 | params), batch_size=16)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -147,11 +145,13 @@ def test_huge_learning_rate_recovers_or_raises_never_nan(data, params):
     assert np.isfinite(model.predict(X)).all()
 
 
-def test_recovered_model_keeps_learning(data):
-    X, y = data
+def test_recovered_model_keeps_learning(small_nn, normal_data):
+    X, y = normal_data
     # Diverges once in epoch 2, then trains on at lr=0.3 to a useful fit.
     with pytest.warns(DivergenceWarning, match=r"1 time\(s\).*to 0\.3; training"):
-        model = small(
+        model = small_nn(
+            hidden_layer_sizes=(16,),
+            max_epochs=5,
             optimizer="sgd",
             lr=3.0,
             lr_schedule="none",
@@ -165,17 +165,19 @@ def test_recovered_model_keeps_learning(data):
 # ------------------------------------------------------------------ gradient clip
 
 
-def test_grad_clip_adds_skorch_gradient_norm_clipping(data):
-    X, y = data
-    clipped = small(max_epochs=1, grad_clip=0.5).fit(X, y)
+def test_grad_clip_adds_skorch_gradient_norm_clipping(small_nn, normal_data):
+    X, y = normal_data
+    clipped = small_nn(
+        hidden_layer_sizes=(16,), optimizer="adam", max_epochs=1, grad_clip=0.5
+    ).fit(X, y)
     callback = dict(clipped.net_.callbacks_)["sknnfit_grad_clip"]
     assert isinstance(callback, GradientNormClipping)
     assert callback.gradient_clip_value == 0.5
-    plain = small(max_epochs=1).fit(X, y)
+    plain = small_nn(hidden_layer_sizes=(16,), optimizer="adam", max_epochs=1).fit(X, y)
     assert "sknnfit_grad_clip" not in dict(plain.net_.callbacks_)
 
 
-def test_grad_clip_is_applied_on_every_step(data, monkeypatch):
+def test_grad_clip_is_applied_on_every_step(small_nn, normal_data, monkeypatch):
     import skorch.callbacks.regularization as regularization
 
     norms = []
@@ -188,17 +190,30 @@ def test_grad_clip_is_applied_on_every_step(data, monkeypatch):
         return norms[-1]
 
     monkeypatch.setattr(regularization, "clip_grad_norm_", spy)
-    X, y = data
-    small(max_epochs=3, batch_size=16, grad_clip=0.01).fit(X, y)
+    X, y = normal_data
+    small_nn(
+        hidden_layer_sizes=(16,),
+        optimizer="adam",
+        max_epochs=3,
+        batch_size=16,
+        grad_clip=0.01,
+    ).fit(X, y)
     assert len(norms) == 3 * 4  # every optimiser step
     assert max(float(n) for n in norms) <= 0.01 * (1 + 1e-4)
 
 
-def test_grad_clip_keeps_a_huge_learning_rate_finite(data):
-    X, y = data
+def test_grad_clip_keeps_a_huge_learning_rate_finite(small_nn, normal_data):
+    X, y = normal_data
     with warnings.catch_warnings():
         warnings.simplefilter("error", DivergenceWarning)
-        model = small(optimizer="sgd", lr=1e3, batch_size=16, grad_clip=1.0).fit(X, y)
+        model = small_nn(
+            hidden_layer_sizes=(16,),
+            max_epochs=5,
+            optimizer="sgd",
+            lr=1e3,
+            batch_size=16,
+            grad_clip=1.0,
+        ).fit(X, y)
     assert np.isfinite(model.loss_curve_).all()
     assert np.isfinite(model.predict(X)).all()
 
@@ -248,15 +263,20 @@ def sigint_during_epoch(monkeypatch):
 
 @pytest.mark.parametrize("early_stopping", [False, True])
 def test_ctrl_c_after_epoch_3_keeps_a_usable_model(
-    data, interrupt_after_epoch, early_stopping
+    small_nn, normal_data, interrupt_after_epoch, early_stopping
 ):
-    X, y = data
+    X, y = normal_data
     interrupt_after_epoch(3)
     kept = "best weights so far" if early_stopping else "last complete epoch"
     with pytest.warns(
         FitInterruptedWarning, match=rf"interrupted after 3 of 10 epochs.*{kept}"
     ):
-        model = small(max_epochs=10, early_stopping=early_stopping).fit(X, y)
+        model = small_nn(
+            hidden_layer_sizes=(16,),
+            optimizer="adam",
+            max_epochs=10,
+            early_stopping=early_stopping,
+        ).fit(X, y)
     assert model.n_epochs_ == 3
     assert len(model.loss_curve_) == 3
     assert 1 <= model.best_epoch_ <= 3
@@ -265,33 +285,46 @@ def test_ctrl_c_after_epoch_3_keeps_a_usable_model(
 
 
 def test_sigint_mid_epoch_goes_back_to_the_last_complete_epoch(
-    data, interrupt_after_epoch, sigint_during_epoch
+    small_nn, normal_data, interrupt_after_epoch, sigint_during_epoch
 ):
-    X, y = data
+    X, y = normal_data
     sigint_during_epoch(4)
     with pytest.warns(FitInterruptedWarning, match="after 3 of 10 epochs"):
-        mid = small(max_epochs=10, batch_size=8).fit(X, y)
+        mid = small_nn(
+            hidden_layer_sizes=(16,), optimizer="adam", max_epochs=10, batch_size=8
+        ).fit(X, y)
     assert mid.n_epochs_ == 3
     # Same seed, stopped cleanly at the end of epoch 3: the same weights.
     interrupt_after_epoch(3)
     with pytest.warns(FitInterruptedWarning):
-        end = small(max_epochs=10, batch_size=8).fit(X, y)
+        end = small_nn(
+            hidden_layer_sizes=(16,), optimizer="adam", max_epochs=10, batch_size=8
+        ).fit(X, y)
     np.testing.assert_array_equal(mid.predict(X), end.predict(X))
 
 
-def test_interrupted_model_refits_from_scratch(data, interrupt_after_epoch):
-    X, y = data
+def test_interrupted_model_refits_from_scratch(
+    small_nn, normal_data, interrupt_after_epoch
+):
+    X, y = normal_data
     interrupt_after_epoch(2)
-    model = small(max_epochs=4)
+    model = small_nn(hidden_layer_sizes=(16,), optimizer="adam", max_epochs=4)
     with pytest.warns(FitInterruptedWarning):
         model.fit(X, y)
     assert model.n_epochs_ == 2
 
 
-def test_early_stopping_is_not_reported_as_an_interrupt(data):
-    X, y = data
+def test_early_stopping_is_not_reported_as_an_interrupt(small_nn, normal_data):
+    X, y = normal_data
     # tol=1 asks for a 100% improvement each epoch: stops after `patience`.
-    model = small(max_epochs=50, early_stopping=True, patience=2, tol=1.0)
+    model = small_nn(
+        hidden_layer_sizes=(16,),
+        optimizer="adam",
+        max_epochs=50,
+        early_stopping=True,
+        patience=2,
+        tol=1.0,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", FitInterruptedWarning)
         model.fit(X, y)
@@ -303,40 +336,41 @@ def test_early_stopping_is_not_reported_as_an_interrupt(data):
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])
-def test_same_random_state_is_bit_identical(data, early_stopping):
-    X, y = data
+def test_same_random_state_is_bit_identical(small_nn, normal_data, early_stopping):
+    X, y = normal_data
     Y = np.c_[y, y**2]
     runs = [
-        small(random_state=7, early_stopping=early_stopping).fit(X, Y) for _ in range(2)
+        small_nn(**ADAM16, random_state=7, early_stopping=early_stopping).fit(X, Y)
+        for _ in range(2)
     ]
     np.testing.assert_array_equal(runs[0].predict(X), runs[1].predict(X))
     assert runs[0].loss_curve_ == runs[1].loss_curve_
 
 
-def test_global_seeds_neither_matter_nor_change(data):
-    X, y = data
+def test_global_seeds_neither_matter_nor_change(small_nn, normal_data):
+    X, y = normal_data
     # The legacy global generators are exactly what fit must leave alone.
     torch.manual_seed(1)
     np.random.seed(1)  # noqa: NPY002
     torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()  # noqa: NPY002
-    a = small(random_state=3).fit(X, y).predict(X)
+    a = small_nn(**ADAM16, random_state=3).fit(X, y).predict(X)
     assert torch.equal(torch.get_rng_state(), torch_state)
     assert np.array_equal(np.random.get_state()[1], numpy_state[1])  # noqa: NPY002
     torch.manual_seed(2)
-    b = small(random_state=3).fit(X, y).predict(X)
+    b = small_nn(**ADAM16, random_state=3).fit(X, y).predict(X)
     np.testing.assert_array_equal(a, b)
 
 
-def test_random_state_instance_gives_identical_fits(data):
-    X, y = data
-    a = small(random_state=np.random.RandomState(5)).fit(X, y).predict(X)
-    b = small(random_state=np.random.RandomState(5)).fit(X, y).predict(X)
+def test_random_state_instance_gives_identical_fits(small_nn, normal_data):
+    X, y = normal_data
+    a = small_nn(**ADAM16, random_state=np.random.RandomState(5)).fit(X, y).predict(X)
+    b = small_nn(**ADAM16, random_state=np.random.RandomState(5)).fit(X, y).predict(X)
     np.testing.assert_array_equal(a, b)
 
 
-def _search(X, y, n_jobs):
+def _search(small_nn, X, y, n_jobs):
     search = GridSearchCV(
-        small(max_epochs=3),
+        small_nn(hidden_layer_sizes=(16,), optimizer="adam", max_epochs=3),
         {"lr": [1e-3, 1e-2], "hidden_layer_sizes": [(4,), (8,)]},
         cv=2,
         n_jobs=n_jobs,
@@ -344,9 +378,9 @@ def _search(X, y, n_jobs):
     return search.fit(X, y)
 
 
-def test_grid_search_in_parallel_is_bit_identical(data):
-    X, y = data
-    runs = [_search(X, y, n_jobs) for n_jobs in (2, 2, 1)]
+def test_grid_search_in_parallel_is_bit_identical(small_nn, normal_data):
+    X, y = normal_data
+    runs = [_search(small_nn, X, y, n_jobs) for n_jobs in (2, 2, 1)]
     scores = [k for k in runs[0].cv_results_ if "test_score" in k]
     for other in runs[1:]:
         for key in scores:
