@@ -72,6 +72,20 @@ def loadable_device(device):
     return device
 
 
+def place_net(net, device):
+    """Point a fitted skorch net at the device it can use here; return that device.
+
+    A net fitted on a GPU and unpickled or loaded where there is none predicts on
+    the CPU: skorch maps its module there, and its batches must follow.
+    """
+    usable = loadable_device(device)
+    if usable != device:
+        net.device = usable
+        net.iterator_valid__device = usable
+        net.iterator_train__device = usable
+    return usable
+
+
 @contextlib.contextmanager
 def torch_threads(n_threads):
     """Run a block with ``torch.set_num_threads(n_threads)``, restored afterwards.

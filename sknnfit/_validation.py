@@ -37,10 +37,17 @@ def did_you_mean(kind, name, valid):
     Unknown problem 'sqare'. Did you mean 'square'? Valid problems are: 'square', 'sin'.
     """
     valid = list(valid)
-    close = difflib.get_close_matches(str(name), valid, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
     names = ", ".join(repr(n) for n in valid)
-    return ValueError(f"Unknown {kind} {name!r}.{hint} Valid {kind}s are: {names}.")
+    return ValueError(
+        f"Unknown {kind} {name!r}.{closest_hint(name, valid)} Valid {kind}s are: "
+        f"{names}."
+    )
+
+
+def closest_hint(name, valid):
+    """``" Did you mean 'x'?"`` for the valid name closest to ``name``, or ``""``."""
+    close = difflib.get_close_matches(str(name), list(valid), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def check_finite(A, name):

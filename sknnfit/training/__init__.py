@@ -11,14 +11,14 @@ from .callbacks import (
     LR_SCHEDULES,
     BatchGrowth,
     ProgressBar,
-    TrainingMonitor,
     grad_clip_callback,
     lr_schedule_callback,
 )
 from .losses import LOSSES, WeightedLoss, loss_weights, make_criterion
 from .net import BatchSchedule, FastNet, TensorBatchIterator
 from .optim import OPTIMIZERS, SignAgree, optimizer_spec
-from .run import copy_params
+from .run import TrainData, train_net
+from .stopping import BestWeights, DivergenceRecovery, EarlyStop
 
 __all__ = [
     "LOSSES",
@@ -26,16 +26,19 @@ __all__ = [
     "OPTIMIZERS",
     "BatchGrowth",
     "BatchSchedule",
+    "BestWeights",
+    "DivergenceRecovery",
+    "EarlyStop",
     "FastNet",
     "ProgressBar",
     "SignAgree",
     "TensorBatchIterator",
-    "TrainingMonitor",
+    "TrainData",
     "WeightedLoss",
-    "copy_params",
     "grad_clip_callback",
     "loss_weights",
     "lr_schedule_callback",
     "make_criterion",
     "optimizer_spec",
+    "train_net",
 ]

@@ -9,13 +9,12 @@ LOSSES = ("mse", "mae", "huber", "relative", "peak")
 
 
 class WeightedLoss(nn.Module):
-    """MSE, L1 or Huber loss with optional per-entry weights carried in ``y``.
+    """MSE, L1 or Huber loss with optional per-entry weights.
 
-    When the target tensor has twice as many columns as the prediction, the
-    second half holds weights: ``loss = mean(w * elementwise_loss)``. This lets
-    row weights travel through skorch's batches with the targets, with no change
-    to skorch. The ``"relative"`` and ``"peak"`` losses of NNRegressor are built
-    this way (see :func:`loss_weights`).
+    ``forward(y_pred, y_true, weight=None)`` returns ``mean(weight *
+    elementwise_loss)``; :class:`~sknnfit.training.net.FastNet` passes the
+    batch's weights. The ``"relative"`` and ``"peak"`` losses of NNRegressor
+    are built this way (see :func:`loss_weights`).
 
     Parameters
     ----------
@@ -27,19 +26,15 @@ class WeightedLoss(nn.Module):
         super().__init__()
         self.kind = kind
 
-    def forward(self, y_pred, y_true):
-        k = y_pred.shape[1]
-        weights = None
-        if y_true.shape[1] == 2 * k:
-            y_true, weights = y_true[:, :k], y_true[:, k:]
+    def forward(self, y_pred, y_true, weight=None):
         if self.kind == "mse":
             loss = (y_pred - y_true) ** 2
         elif self.kind == "l1":
             loss = (y_pred - y_true).abs()
         else:
             loss = nn.functional.huber_loss(y_pred, y_true, reduction="none")
-        if weights is not None:
-            loss = loss * weights
+        if weight is not None:
+            loss = loss * weight
         return loss.mean()
 
 

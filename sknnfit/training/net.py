@@ -26,7 +26,8 @@ class TensorBatchIterator:
     Parameters
     ----------
     dataset : skorch.dataset.Dataset
-        Dataset whose ``X`` and ``y`` are tensors (``y`` may be None).
+        Dataset whose ``X`` is a tensor and ``y`` a tensor, None, or a dict of
+        tensors (``{"y": targets, "weight": weights}``, see :class:`FastNet`).
     batch_size : int
         Rows per batch; the last batch may be smaller.
     shuffle : bool, default=False
@@ -50,15 +51,12 @@ class TensorBatchIterator:
         device=None,
         batch_schedule=None,
     ):
-        X, y = dataset.X, dataset.y
-        if not isinstance(X, torch.Tensor):
-            X = torch.as_tensor(np.asarray(X, dtype=np.float32))
-        if y is not None and not isinstance(y, torch.Tensor):
-            y = torch.as_tensor(np.asarray(y, dtype=np.float32))
-        if device is not None:
-            X = X.to(device)
-            y = None if y is None else y.to(device)
-        self.X, self.y = X, y
+        self.X = _tensor(dataset.X, device)
+        y = dataset.y
+        if isinstance(y, dict):
+            self.y = {key: _tensor(value, device) for key, value in y.items()}
+        else:
+            self.y = None if y is None else _tensor(y, device)
         self.batch_size = max(1, int(batch_size))
         self.batch_schedule = batch_schedule
         self.shuffle = shuffle
@@ -74,24 +72,48 @@ class TensorBatchIterator:
         n, bs = len(self.X), self.batch_size
         if self.batch_schedule is not None:
             bs = self.batch_schedule.batch_size
+        rows = slice(None)
         if self.shuffle and n > bs:
-            perm = torch.randperm(n, generator=self.generator).to(self.X.device)
-            X, y = self.X[perm], (None if self.y is None else self.y[perm])
-        else:
-            X, y = self.X, self.y
+            rows = torch.randperm(n, generator=self.generator).to(self.X.device)
+        X, y = self.X[rows], _rows(self.y, rows)
         for start in range(0, n, bs):
-            stop = start + bs
-            yield X[start:stop], (None if y is None else y[start:stop])
+            part = slice(start, start + bs)
+            yield X[part], _rows(y, part)
+
+
+def _tensor(A, device):
+    if not isinstance(A, torch.Tensor):
+        A = torch.as_tensor(np.asarray(A, dtype=np.float32))
+    return A if device is None else A.to(device)
+
+
+def _rows(y, rows):
+    """Rows of a target tensor, of each tensor of a target dict, or None."""
+    if y is None:
+        return None
+    if isinstance(y, dict):
+        return {key: value[rows] for key, value in y.items()}
+    return y[rows]
 
 
 class FastNet(NeuralNetRegressor):
-    """skorch's NeuralNetRegressor, minus a per-batch mode switch.
+    """skorch's NeuralNetRegressor with loss weights and fewer mode switches.
 
-    skorch calls ``module.train()`` before every batch, which walks the whole
-    module tree (about 6% of a small network's step). The mode only changes
-    between training and evaluation passes, so this subclass switches it only
-    then. Internal to NNRegressor; everything else is skorch's own.
+    Weights: when the target is a dict ``{"y": targets, "weight": weights}``
+    (each of shape (n_samples, n_outputs)), :meth:`get_loss` passes the batch's
+    weights to the criterion as its third argument. This is the one path by
+    which weights reach the loss (the ``"relative"`` and ``"peak"`` losses).
+
+    Mode: skorch calls ``module.train()`` before every batch, which walks the
+    whole module tree. The mode only changes between training and evaluation
+    passes, so this subclass switches it only then. Everything else is skorch's
+    own.
     """
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        if isinstance(y_true, dict):
+            return self.criterion_(y_pred, y_true["y"], y_true["weight"])
+        return super().get_loss(y_pred, y_true, X=X, training=training)
 
     def _set_training(self, training=True):
         if getattr(self, "sknnfit_mode_", None) == training:

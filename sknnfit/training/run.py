@@ -1,10 +1,230 @@
-"""train_net: one skorch net built and trained from the plan."""
+"""train_net: build one skorch net from the plan, train it, read the record back.
+
+The way LightGBM's scikit-learn wrapper calls ``train()`` once and reads
+``booster_`` back: :class:`~sknnfit.NNRegressor` resolves a
+:class:`~sknnfit._auto.Plan`, and :func:`train_net` turns it into skorch's
+parameters in one place.
+"""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import math
+
+import numpy as np
+import torch
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+
+from .._device import seeded_torch
+from ..modules import MLP
+from .callbacks import (
+    BatchGrowth,
+    ProgressBar,
+    grad_clip_callback,
+    lr_schedule_callback,
+)
+from .losses import make_criterion
+from .net import BatchSchedule, FastNet, TensorBatchIterator
+from .optim import optimizer_spec
+from .record import TrainingRecord
+from .stopping import BestWeights, DivergenceRecovery, EarlyStop, stop_reason
+
+#: Rows per forward pass outside training (memory, not accuracy).
+PREDICT_BATCH = 8192
+
+#: batch_growth doubles the batch size up to this many rows.
+MAX_GROWN_BATCH = 8192
 
 
-def copy_params(params):
-    """Deep copy of the ``net_params`` escape hatch, so fit never mutates it."""
-    return copy.deepcopy(dict(params or {}))
+@dataclasses.dataclass(frozen=True)
+class TrainData:
+    """Float32 training arrays of a fit, all outputs; ``train_net`` slices a group.
+
+    ``weight`` (and ``weight_valid``) are per-entry loss weights of the shape of
+    ``y``, or None; ``X_valid`` is None without a validation set.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    weight: np.ndarray | None = None
+    X_valid: np.ndarray | None = None
+    y_valid: np.ndarray | None = None
+    weight_valid: np.ndarray | None = None
+
+
+def train_net(plan, data, group, seed):
+    """Build and train one skorch net for the outputs ``group``.
+
+    Parameters
+    ----------
+    plan : sknnfit._auto.Plan
+    data : TrainData
+    group : tuple of int
+        Output columns this net predicts.
+    seed : int
+        Seeds the weights and the batch order.
+
+    Returns
+    -------
+    net : FastNet
+        The trained skorch net.
+    record : TrainingRecord
+    """
+    cols = list(group)
+    valid = None
+    if data.X_valid is not None:
+        valid = Dataset(
+            torch.from_numpy(data.X_valid),
+            _target(data.y_valid, data.weight_valid, cols),
+        )
+    monitor = "valid_loss" if valid is not None else "train_loss"
+    best = BestWeights(monitor, restore=valid is not None)
+    batch_schedule = BatchSchedule(plan.batch_size) if plan.batch_growth else None
+    callbacks = [
+        ("sknnfit_divergence", DivergenceRecovery(monitor)),
+        ("sknnfit_best", best),
+    ]
+    if plan.early_stopping:
+        callbacks.append(
+            ("sknnfit_early_stop", EarlyStop(monitor, plan.patience, plan.tol))
+        )
+    callbacks += _extra_callbacks(plan, len(data.X), monitor, batch_schedule)
+    params = {
+        **_module_params(plan, data.X.shape[1], len(cols)),
+        **_optimizer_params(plan),
+        **_iterator_params(plan, seed, batch_schedule),
+        "max_epochs": plan.max_epochs,
+        "batch_size": plan.batch_size,
+        "train_split": None if valid is None else predefined_split(valid),
+        "callbacks": callbacks,
+        "device": plan.device,
+        "verbose": 1 if plan.verbose >= 2 else 0,
+    }
+    if valid is None:
+        # skorch notifies every callback three times per batch; one without
+        # a validation set has nothing to do.
+        params["callbacks__valid_loss"] = None
+    if plan.verbose < 2:
+        params["callbacks__print_log"] = None
+    params.update(copy.deepcopy(dict(plan.net_params or {})))
+    net = FastNet(**params)
+    with seeded_torch(seed, plan.device):
+        X = torch.from_numpy(np.ascontiguousarray(data.X)).to(plan.device)
+        net.fit(X, _target(data.y, data.weight, cols, plan.device))
+    return net, _record(net, best, X)
+
+
+def _target(y, weight, cols, device=None):
+    """The target skorch gets: a tensor, or ``{"y": ..., "weight": ...}``."""
+    y = torch.from_numpy(np.ascontiguousarray(y[:, cols])).to(device)
+    if weight is None:
+        return y
+    weight = torch.from_numpy(np.ascontiguousarray(weight[:, cols])).to(device)
+    return {"y": y, "weight": weight}
+
+
+def _module_params(plan, n_inputs, n_outputs):
+    return {
+        "module": MLP,
+        "module__n_inputs": n_inputs,
+        "module__n_outputs": n_outputs,
+        "module__hidden_layer_sizes": plan.hidden_layer_sizes,
+        "module__activation": plan.activation,
+        "module__linear_skip": plan.linear_skip,
+        "module__precision": plan.precision,
+    }
+
+
+def _optimizer_params(plan):
+    opt_cls, opt_kwargs = optimizer_spec(
+        plan.optimizer, plan.lr, plan.weight_decay, plan.device
+    )
+    criterion, criterion_kwargs = make_criterion(plan.loss)
+    params = {"criterion": criterion, "optimizer": opt_cls, "lr": opt_kwargs.pop("lr")}
+    params.update({f"criterion__{k}": v for k, v in criterion_kwargs.items()})
+    params.update({f"optimizer__{k}": v for k, v in opt_kwargs.items()})
+    return params
+
+
+def _iterator_params(plan, seed, batch_schedule):
+    return {
+        "iterator_train": TensorBatchIterator,
+        "iterator_train__shuffle": True,
+        "iterator_train__seed": seed,
+        "iterator_train__device": plan.device,
+        "iterator_train__batch_schedule": batch_schedule,
+        "iterator_valid": TensorBatchIterator,
+        "iterator_valid__batch_size": PREDICT_BATCH,
+        "iterator_valid__device": plan.device,
+    }
+
+
+def _extra_callbacks(plan, n_train, monitor, batch_schedule):
+    """The callbacks of the plain training parameters, in their order."""
+    callbacks = []
+    schedule = lr_schedule_callback(
+        plan.lr_schedule,
+        lr=plan.lr,
+        max_epochs=plan.max_epochs,
+        steps_per_epoch=math.ceil(n_train / plan.batch_size),
+        monitor=monitor,
+        cycle_momentum=plan.optimizer in ("adam", "adamw", "sgd"),
+    )
+    if schedule is not None:
+        callbacks.append(("sknnfit_lr_schedule", schedule))
+    clip = grad_clip_callback(plan.grad_clip)
+    if clip is not None:
+        callbacks.append(("sknnfit_grad_clip", clip))
+    if batch_schedule is not None:
+        growth = BatchGrowth(batch_schedule, min(n_train, MAX_GROWN_BATCH))
+        callbacks.append(("sknnfit_batch_growth", growth))
+    if plan.verbose:
+        callbacks.append(("sknnfit_progress", ProgressBar(plan.max_epochs)))
+    return callbacks
+
+
+def _record(net, best, X):
+    rows = [row for row in net.history if "train_loss" in row]
+    has_valid = any("valid_loss" in row for row in rows)
+    divergence = dict(net.callbacks_)["sknnfit_divergence"]
+    return TrainingRecord(
+        stop=stop_reason(net),
+        max_epochs=net.max_epochs,
+        loss_curve=[float(row["train_loss"]) for row in rows],
+        validation_scores=(
+            [float(row["valid_loss"]) for row in rows if "valid_loss" in row]
+            if has_valid
+            else None
+        ),
+        best_epoch=best.best_epoch_,
+        kept_best=best.restore and best.best_epoch_ > 0,
+        recoveries=list(divergence.recoveries_),
+        # Finite weights with a finite epoch loss can still overflow float32
+        # after the epoch's last step: check before predict returns NaN.
+        outputs_finite=outputs_finite(net.module_, X),
+    )
+
+
+def outputs_finite(module, X, batch_size=PREDICT_BATCH):
+    """Whether ``module`` gives finite outputs on every row of the tensor ``X``.
+
+    Large inputs are checked on the rows holding each column's minimum and
+    maximum (where overflow starts) plus an even sample, not in a whole extra
+    pass.
+    """
+    if len(X) > 2 * batch_size:
+        extremes = torch.cat([X.argmin(dim=0), X.argmax(dim=0)])
+        sample = torch.linspace(0, len(X) - 1, batch_size, device=X.device).long()
+        X = X[torch.unique(torch.cat([extremes, sample]))]
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            return all(
+                torch.isfinite(module(X[i : i + batch_size])).all().item()
+                for i in range(0, len(X), batch_size)
+            )
+    finally:
+        module.train(was_training)

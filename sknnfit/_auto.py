@@ -1,0 +1,245 @@
+"""Every "auto" rule of NNRegressor, resolved once from the data into a Plan.
+
+:func:`make_plan` reads the estimator's parameters and the sizes of the data,
+and returns a frozen :class:`Plan`: what one training run will use. Its fields
+become the estimator's trailing-underscore attributes (``optimizer_``,
+``max_epochs_``, ...); :func:`sknnfit.training.run.train_net` reads nothing
+else. The figures behind each rule are in the README and
+``benchmarks/results/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import warnings
+
+from ._device import resolve_device
+from ._validation import check_hidden_layer_sizes
+from .bases import resolve_base
+from .modules import native_bfloat16
+
+#: optimizer="auto" picks full-batch L-BFGS when training rows x network
+#: parameters is at most this, AdamW otherwise.
+LBFGS_BUDGET = 1.5e8
+
+#: lr="auto" per optimizer (for AdamW/Adam/SGD the peak of the one-cycle schedule).
+DEFAULT_LR = {
+    "adam": 5e-3,
+    "adamw": 5e-3,
+    "sgd": 1e-2,
+    "lbfgs": 1.0,
+    "signagree": 1e-3,
+}
+
+#: max_epochs="auto": enough epochs for about this many optimizer steps (the
+#: one-cycle schedule needs steps, not passes, to settle) ...
+AUTO_STEPS = 45_000
+
+#: ... within these bounds (L-BFGS: the lower one) ...
+AUTO_EPOCHS = (200, 400)
+
+#: ... and at most this many row x parameter passes (training rows x network
+#: parameters x epochs): about 2 minutes of a 2-core x86-64 CPU.
+AUTO_WORK = 2.0e12
+
+#: precision="bfloat16" raises that cap by this factor: where bfloat16 is native,
+#: a mixed-precision epoch costs about 1/1.5 of a float32 one.
+BFLOAT16_SPEEDUP = 1.5
+
+#: hidden_layer_sizes="auto" and precision="auto": a network that learns at
+#: least this many target values (training rows x the outputs it predicts) is
+#: trained on large data, where the error kept falling with more passes and
+#: more width. It gets LARGE_LAYERS and, where the device has native bfloat16,
+#: mixed precision; smaller data gets DEFAULT_LAYERS in float32.
+LARGE_DATA = 1_000_000
+
+#: Hidden layers of hidden_layer_sizes="auto" below and above LARGE_DATA.
+DEFAULT_LAYERS = (128, 128, 128)
+LARGE_LAYERS = (192, 192, 192)
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What one NNRegressor fit trains with: every "auto" resolved.
+
+    The first block is resolved from the data; the second is copied from the
+    estimator's parameters as given, so that training reads one object.
+    """
+
+    device: str
+    base_kind: str
+    loss: str
+    hidden_layer_sizes: tuple
+    precision: str
+    optimizer: str
+    lr: float
+    lr_schedule: str
+    batch_size: int
+    max_epochs: int
+    groups: tuple  # the output columns of each network, in training order
+
+    activation: str
+    linear_skip: bool
+    weight_decay: float
+    batch_growth: bool
+    early_stopping: bool
+    patience: int
+    tol: float
+    grad_clip: float | None
+    verbose: int
+    net_params: dict | None
+
+    def attributes(self):
+        """The fitted attributes this plan sets: ``{"optimizer_": ..., ...}``."""
+        names = (
+            "device",
+            "loss",
+            "hidden_layer_sizes",
+            "precision",
+            "optimizer",
+            "lr",
+            "lr_schedule",
+            "batch_size",
+            "max_epochs",
+        )
+        out = {f"{name}_": getattr(self, name) for name in names}
+        out["base_kind_"] = self.base_kind
+        return out
+
+
+def make_plan(params, *, n_samples, n_train, n_features, n_inputs, n_outputs):
+    """Resolve the "auto" parameters of an NNRegressor for data of this size.
+
+    Parameters
+    ----------
+    params : dict
+        ``NNRegressor.get_params()``.
+    n_samples, n_train : int
+        Rows given to ``fit``, and those the network trains on.
+    n_features, n_inputs : int
+        Columns of ``X``, and inputs of the network (with appended logs).
+    n_outputs : int
+        Target columns.
+
+    Returns
+    -------
+    plan : Plan
+    """
+    device = resolve_device(params["device"])
+    per_net = n_outputs if params["multi_output"] == "shared" else 1
+    large = n_train * per_net >= LARGE_DATA
+    sizes = check_hidden_layer_sizes(params["hidden_layer_sizes"])
+    if sizes == "auto":
+        sizes = LARGE_LAYERS if large else DEFAULT_LAYERS
+    precision = _precision(params["precision"], device, large)
+    n_parameters = _n_parameters([n_inputs, *sizes, n_outputs])
+    optimizer, lr, schedule = _optimizer(params, n_train * n_parameters)
+    batch_size = _batch_size(params["batch_size"], optimizer, n_train)
+    if params["max_epochs"] == "auto":
+        max_epochs = _auto_epochs(
+            optimizer, precision, n_train, batch_size, n_train * n_parameters
+        )
+    else:
+        max_epochs = int(params["max_epochs"])
+    if params["multi_output"] == "separate":
+        groups = tuple((j,) for j in range(n_outputs))
+    else:
+        groups = (tuple(range(n_outputs)),)
+    return Plan(
+        device=device,
+        base_kind=resolve_base(params["base"], n_samples, n_features),
+        loss="mse" if params["loss"] == "auto" else params["loss"],
+        hidden_layer_sizes=sizes,
+        precision=precision,
+        optimizer=optimizer,
+        lr=lr,
+        lr_schedule=schedule,
+        batch_size=batch_size,
+        max_epochs=max_epochs,
+        groups=groups * params["n_ensemble"],
+        activation=params["activation"],
+        linear_skip=params["linear_skip"],
+        weight_decay=params["weight_decay"],
+        batch_growth=params["batch_growth"],
+        early_stopping=params["early_stopping"],
+        patience=params["patience"],
+        tol=params["tol"],
+        grad_clip=params["grad_clip"],
+        verbose=params["verbose"],
+        net_params=params["net_params"],
+    )
+
+
+def _n_parameters(widths):
+    """Weights and biases of a fully connected network of these layer widths."""
+    return sum(a * b + b for a, b in itertools.pairwise(widths))
+
+
+def _precision(precision, device, large):
+    """``"bfloat16"`` for large data where native, or as asked; else float32."""
+    if precision == "float32":
+        return "float32"
+    native = native_bfloat16(device)
+    if precision == "auto":
+        return "bfloat16" if large and native else "float32"
+    if not native:
+        # stacklevel: _precision, make_plan, NNRegressor.fit, the caller.
+        warnings.warn(
+            f"precision='bfloat16' on device {device!r}, which has no "
+            "native bfloat16 arithmetic (CUDA needs Ampere or later, a CPU "
+            "AVX512-BF16 or AMX): PyTorch emulates it, which is usually slower "
+            "than float32. Use precision='float32' here.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return "bfloat16"
+
+
+def _optimizer(params, work_per_epoch):
+    """``(optimizer, lr, lr_schedule)`` from the "auto" settings."""
+    optimizer = params["optimizer"]
+    if optimizer == "auto":
+        optimizer = "lbfgs" if work_per_epoch <= LBFGS_BUDGET else "adamw"
+    lr = params["lr"]
+    if lr == "auto":
+        lr = DEFAULT_LR[optimizer]
+    schedule = params["lr_schedule"]
+    if schedule == "auto":
+        if optimizer == "lbfgs":
+            schedule = "none"
+        elif params["batch_growth"]:
+            schedule = "cosine"
+        else:
+            schedule = "onecycle"
+    if schedule == "onecycle" and params["batch_growth"]:
+        raise ValueError(
+            "lr_schedule='onecycle' needs a fixed number of steps, which "
+            "batch_growth=True changes. Use lr_schedule='cosine' or 'plateau' "
+            "(or 'auto') with batch_growth."
+        )
+    return optimizer, float(lr), schedule
+
+
+def _batch_size(batch_size, optimizer, n_train):
+    """The whole training set for L-BFGS; else about 1/64 of it, in [32, 1024]."""
+    if batch_size == "auto" and optimizer == "lbfgs":
+        return int(n_train)  # L-BFGS needs the full-batch gradient
+    if batch_size == "auto":
+        target = max(1.0, n_train / 64)
+        size = 2 ** round(math.log2(target))
+        return int(min(n_train, max(32, min(1024, size))))
+    return int(min(batch_size, n_train))
+
+
+def _auto_epochs(optimizer, precision, n_train, batch_size, work_per_epoch):
+    """``max_epochs="auto"``: steps for the schedule, capped by the work limit."""
+    if optimizer == "lbfgs":
+        return AUTO_EPOCHS[0]
+    steps_per_epoch = math.ceil(n_train / batch_size)
+    epochs = min(
+        AUTO_EPOCHS[1], max(AUTO_EPOCHS[0], math.ceil(AUTO_STEPS / steps_per_epoch))
+    )
+    speedup = BFLOAT16_SPEEDUP if precision == "bfloat16" else 1.0
+    return int(max(1, min(epochs, (AUTO_WORK * speedup) // work_per_epoch)))

@@ -1,0 +1,235 @@
+"""When training stops, and which weights it keeps: three skorch callbacks.
+
+skorch leaves its training loop on ``KeyboardInterrupt``, whoever raises it (its
+own ``EarlyStopping`` does the same). A callback of this module that ends
+training first records why in the epoch's history row (key ``"sknnfit_stop"``),
+so :func:`stop_reason` tells those stops apart from a user's Ctrl-C. An epoch
+whose loss or weights were not finite is marked ``"sknnfit_bad_epoch"`` and
+never counts as the best or as progress.
+
+Callbacks run in list order: :class:`DivergenceRecovery` first, so the others
+only see epochs it accepted, and at the end it restores the last good weights
+before :class:`BestWeights` may put the best ones in their place.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+
+STOP_KEY = "sknnfit_stop"
+BAD_EPOCH_KEY = "sknnfit_bad_epoch"
+
+
+def stop_training(net, reason):
+    """Record ``reason`` in the current epoch's history row and leave training."""
+    net.history.record(STOP_KEY, reason)
+    raise KeyboardInterrupt  # skorch's way out of the training loop
+
+
+def completed_epochs(net):
+    """Epochs that ran to their end (their history row has a training loss)."""
+    return sum("train_loss" in row for row in net.history)
+
+
+def stop_reason(net):
+    """Why training ended: a callback's reason, ``"max_epochs"`` or ``"interrupted"``.
+
+    ``"interrupted"`` is a ``KeyboardInterrupt`` that no callback raised: the
+    user's Ctrl-C.
+    """
+    for row in reversed(net.history):
+        if STOP_KEY in row:
+            return row[STOP_KEY]
+    return "max_epochs" if completed_epochs(net) >= net.max_epochs else "interrupted"
+
+
+def _good_epoch(net):
+    return not net.history[-1].get(BAD_EPOCH_KEY, False)
+
+
+def _state_copy(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def _scale_lr(net, factor):
+    """Multiply the learning rate everywhere it is stored (optimizer and schedulers)."""
+    for group in net.optimizer_.param_groups:
+        for key in ("lr", "initial_lr", "max_lr", "min_lr"):
+            if key in group and isinstance(group[key], (int, float)):
+                group[key] *= factor
+    for _, cb in net.callbacks_:
+        scheduler = getattr(cb, "lr_scheduler_", None)
+        if scheduler is not None and hasattr(scheduler, "base_lrs"):
+            scheduler.base_lrs = [b * factor for b in scheduler.base_lrs]
+        if scheduler is not None and hasattr(scheduler, "min_lrs"):
+            scheduler.min_lrs = [b * factor for b in scheduler.min_lrs]
+
+
+class _HoldsWeights(Callback):
+    """A callback that keeps weight copies while training, and drops them after."""
+
+    _weight_attributes = ()
+
+    def _drop_weights(self):
+        for name in self._weight_attributes:
+            setattr(self, name, None)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for name in self._weight_attributes:
+            state[name] = None
+        return state
+
+
+class DivergenceRecovery(_HoldsWeights):
+    """Undo a non-finite loss: last good weights, fresh optimizer state, lr / 10.
+
+    A non-finite training loss on a batch, or non-finite weights at the end of
+    an epoch, restores the weights of the last epoch that ended well, clears the
+    optimizer's state and multiplies the learning rate by ``lr_factor``. After
+    ``max_recoveries`` recoveries training stops (reason ``"diverged"``) with the
+    last good weights. When training ends early for any reason after a
+    recovery, or by a Ctrl-C in mid-epoch, the model keeps the last good
+    weights, those of the last complete epoch.
+
+    Parameters
+    ----------
+    monitor : str, default="train_loss"
+        History key of the loss that must be finite at the end of an epoch.
+    max_recoveries : int, default=6
+    lr_factor : float, default=0.1
+
+    Attributes
+    ----------
+    recoveries_ : list of (str, float)
+        Where each recovery happened and the learning rate it left.
+    """
+
+    _weight_attributes = ("last_good_state_",)
+
+    def __init__(self, monitor="train_loss", max_recoveries=6, lr_factor=0.1):
+        self.monitor = monitor
+        self.max_recoveries = max_recoveries
+        self.lr_factor = lr_factor
+
+    def on_train_begin(self, net, **kwargs):
+        self.recoveries_ = []
+        self.last_good_state_ = _state_copy(net.module_)
+
+    def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
+        if not training or loss is None:
+            return
+        # skorch has already synchronised on loss.item(); this is a float check.
+        if not math.isfinite(loss.item()):
+            self._recover(net, where=f"epoch {len(net.history)}")
+
+    def on_epoch_end(self, net, **kwargs):
+        score = net.history[-1, self.monitor]
+        params_finite = all(
+            torch.isfinite(p).all().item() for p in net.module_.parameters()
+        )
+        if np.isfinite(score) and params_finite:
+            self.last_good_state_ = _state_copy(net.module_)
+            return
+        net.history.record(BAD_EPOCH_KEY, True)
+        if not params_finite:
+            self._recover(net, where=f"end of epoch {len(net.history)}")
+        # else: the batch that produced the non-finite loss was already undone.
+
+    def _recover(self, net, where):
+        net.module_.load_state_dict(self.last_good_state_)
+        if len(self.recoveries_) >= self.max_recoveries:
+            stop_training(net, "diverged")
+        net.optimizer_.state.clear()
+        _scale_lr(net, self.lr_factor)
+        self.recoveries_.append((where, net.optimizer_.param_groups[0]["lr"]))
+
+    def on_train_end(self, net, **kwargs):
+        reason = stop_reason(net)
+        if self.recoveries_ or reason in ("interrupted", "diverged"):
+            # After a Ctrl-C in mid-epoch, go back to the end of the last
+            # complete epoch: the one n_epochs_ and the warning speak of.
+            net.module_.load_state_dict(self.last_good_state_)
+        self._drop_weights()
+
+
+class BestWeights(_HoldsWeights):
+    """Track the epoch with the lowest monitored loss; optionally restore it.
+
+    Parameters
+    ----------
+    monitor : str, default="train_loss"
+        History key of the loss to minimise.
+    restore : bool, default=True
+        Load the best epoch's weights when training ends.
+
+    Attributes
+    ----------
+    best_loss_ : float
+    best_epoch_ : int
+        1-based epoch of ``best_loss_``; 0 when no epoch ended well.
+    """
+
+    _weight_attributes = ("best_state_",)
+
+    def __init__(self, monitor="train_loss", restore=True):
+        self.monitor = monitor
+        self.restore = restore
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_loss_, self.best_epoch_, self.best_state_ = math.inf, 0, None
+
+    def on_epoch_end(self, net, **kwargs):
+        score = net.history[-1, self.monitor]
+        if _good_epoch(net) and score < self.best_loss_:
+            self.best_loss_, self.best_epoch_ = float(score), len(net.history)
+            if self.restore:
+                self.best_state_ = _state_copy(net.module_)
+
+    def on_train_end(self, net, **kwargs):
+        if self.best_state_ is not None:
+            net.module_.load_state_dict(self.best_state_)
+        self._drop_weights()
+
+
+class EarlyStop(Callback):
+    """Stop after ``patience`` epochs without a relative improvement of ``tol``.
+
+    Progress is measured against the lowest loss so far. skorch's own
+    ``EarlyStopping`` measures it against the last epoch that improved by the
+    threshold, and its ``load_best`` restores that epoch rather than the lowest
+    one; :class:`BestWeights` restores the lowest.
+
+    Parameters
+    ----------
+    monitor : str
+        History key of the loss to watch (the validation loss).
+    patience : int
+    tol : float
+    """
+
+    def __init__(self, monitor, patience, tol):
+        self.monitor = monitor
+        self.patience = patience
+        self.tol = tol
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_, self.misses_ = math.inf, 0
+
+    def on_epoch_end(self, net, **kwargs):
+        if not _good_epoch(net):
+            return
+        score = net.history[-1, self.monitor]
+        # The first finite epoch always counts as progress (inf - tol * inf is NaN).
+        first = not math.isfinite(self.best_)
+        if first or score < self.best_ - self.tol * abs(self.best_):
+            self.misses_ = 0
+        else:
+            self.misses_ += 1
+        self.best_ = min(self.best_, float(score))
+        if self.misses_ >= self.patience:
+            stop_training(net, "early_stopping")
