@@ -93,20 +93,22 @@ class Plan:
 
     def attributes(self):
         """The fitted attributes this plan sets: ``{"optimizer_": ..., ...}``."""
-        names = (
-            "device",
-            "loss",
-            "hidden_layer_sizes",
-            "precision",
-            "optimizer",
-            "lr",
-            "lr_schedule",
-            "batch_size",
-            "max_epochs",
-        )
-        out = {f"{name}_": getattr(self, name) for name in names}
-        out["base_kind_"] = self.base_kind
-        return out
+        return {name: getattr(self, name[:-1]) for name in _RESOLVED}
+
+
+#: The fitted attributes of the resolved fields (``base_kind_`` for base).
+_RESOLVED = (
+    "device_",
+    "base_kind_",
+    "loss_",
+    "hidden_layer_sizes_",
+    "precision_",
+    "optimizer_",
+    "lr_",
+    "lr_schedule_",
+    "batch_size_",
+    "max_epochs_",
+)
 
 
 def make_plan(params, *, n_samples, n_train, n_features, n_inputs, n_outputs):
@@ -243,3 +245,26 @@ def _auto_epochs(optimizer, precision, n_train, batch_size, work_per_epoch):
     )
     speedup = BFLOAT16_SPEEDUP if precision == "bfloat16" else 1.0
     return int(max(1, min(epochs, (AUTO_WORK * speedup) // work_per_epoch)))
+
+
+def fitted_plan(estimator):
+    """The Plan a fitted NNRegressor was trained with, read from its attributes.
+
+    For rebuilding a fitted model (loading a saved file): the resolved fields
+    come from the trailing-underscore attributes, the others from the
+    parameters, and the groups from ``nets_``.
+    """
+    params = estimator.get_params(deep=False)
+    resolved = {name[:-1]: getattr(estimator, name) for name in _RESOLVED}
+    resolved["hidden_layer_sizes"] = tuple(resolved["hidden_layer_sizes"])
+    nets = getattr(estimator, "nets_", None) or [(None, estimator.net_)]
+    groups = tuple(
+        tuple(range(estimator.n_outputs_)) if group is None else tuple(group)
+        for group, _ in nets
+    )
+    copied = {
+        field.name: params[field.name]
+        for field in dataclasses.fields(Plan)
+        if field.name not in resolved and field.name != "groups"
+    }
+    return Plan(**resolved, **copied, groups=groups)

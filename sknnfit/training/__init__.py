@@ -17,7 +17,7 @@ from .callbacks import (
 from .losses import LOSSES, WeightedLoss, loss_weights, make_criterion
 from .net import BatchSchedule, FastNet, TensorBatchIterator
 from .optim import OPTIMIZERS, SignAgree, optimizer_spec
-from .run import TrainData, train_net
+from .run import TrainData, build_net, train_net
 from .stopping import BestWeights, DivergenceRecovery, EarlyStop
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "TensorBatchIterator",
     "TrainData",
     "WeightedLoss",
+    "build_net",
     "grad_clip_callback",
     "loss_weights",
     "lr_schedule_callback",

@@ -91,29 +91,57 @@ def train_net(plan, data, group, seed):
             ("sknnfit_early_stop", EarlyStop(monitor, plan.patience, plan.tol))
         )
     callbacks += _extra_callbacks(plan, len(data.X), monitor, batch_schedule)
+    net = build_net(
+        plan,
+        data.X.shape[1],
+        len(cols),
+        callbacks=callbacks,
+        train_split=None if valid is None else predefined_split(valid),
+        iterator_train__seed=seed,
+        iterator_train__batch_schedule=batch_schedule,
+    )
+    with seeded_torch(seed, plan.device):
+        X = torch.from_numpy(np.ascontiguousarray(data.X)).to(plan.device)
+        net.fit(X, _target(data.y, data.weight, cols, plan.device))
+    return net, _record(net, best, X)
+
+
+def build_net(plan, n_inputs, n_outputs, **overrides):
+    """The skorch net of ``plan`` for one network, not initialized.
+
+    Parameters
+    ----------
+    plan : sknnfit._auto.Plan
+    n_inputs, n_outputs : int
+        Width of the network's input and output layers.
+    **overrides
+        skorch parameters set after the plan's (``callbacks``, ``train_split``,
+        the training iterator's seed); the plan's ``net_params`` come last.
+
+    Returns
+    -------
+    net : FastNet
+    """
     params = {
-        **_module_params(plan, data.X.shape[1], len(cols)),
+        **_module_params(plan, n_inputs, n_outputs),
         **_optimizer_params(plan),
-        **_iterator_params(plan, seed, batch_schedule),
+        **_iterator_params(plan),
         "max_epochs": plan.max_epochs,
         "batch_size": plan.batch_size,
-        "train_split": None if valid is None else predefined_split(valid),
-        "callbacks": callbacks,
+        "train_split": None,
+        "callbacks": [],
         "device": plan.device,
         "verbose": 1 if plan.verbose >= 2 else 0,
+        **overrides,
     }
-    if valid is None:
+    if params["train_split"] is None:
         # skorch notifies every callback three times per batch; one without
         # a validation set has nothing to do.
         params["callbacks__valid_loss"] = None
     if plan.verbose < 2:
         params["callbacks__print_log"] = None
     params.update(copy.deepcopy(dict(plan.net_params or {})))
-    net = FastNet(**params)
-    with seeded_torch(seed, plan.device):
-        X = torch.from_numpy(np.ascontiguousarray(data.X)).to(plan.device)
-        net.fit(X, _target(data.y, data.weight, cols, plan.device))
-    return net, _record(net, best, X)
+    return FastNet(**params)
 
 
 def _target(y, weight, cols, device=None):
@@ -148,13 +176,11 @@ def _optimizer_params(plan):
     return params
 
 
-def _iterator_params(plan, seed, batch_schedule):
+def _iterator_params(plan):
     return {
         "iterator_train": TensorBatchIterator,
         "iterator_train__shuffle": True,
-        "iterator_train__seed": seed,
         "iterator_train__device": plan.device,
-        "iterator_train__batch_schedule": batch_schedule,
         "iterator_valid": TensorBatchIterator,
         "iterator_valid__batch_size": PREDICT_BATCH,
         "iterator_valid__device": plan.device,
