@@ -2,7 +2,7 @@
 
 ``python benchmarks/goals.py`` fits ``TargetTransformRegressor(NNRegressor(
 random_state=seed), target="auto")`` — nothing else set — on the five reference
-problems at full size, for seeds 0, 1 and 2, through :func:`sknnfit.compare`,
+problems at full size, for seeds 0, 1 and 2, through :func:`sknnfit.bench.compare`,
 prints the metrics the goals are stated in (median and range over seeds), and
 writes ``benchmarks/results/goals.md`` and ``goals.csv``.
 
@@ -25,7 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sknnfit import NNRegressor, TargetTransformRegressor, compare
+from sknnfit import NNRegressor, TargetTransformRegressor
+from sknnfit.bench import compare
+from sknnfit.bench.report import markdown_table
 
 #: (problem, metric, goal, direction) as issue 4 states them.
 GOALS = [
@@ -157,7 +159,7 @@ def main(argv=None):
                 f" Rows of {', '.join(old['problem'].unique())} kept from the "
                 f"previous {stem}.csv."
             )
-    table = goal_table(df)
+    table = markdown_table(goal_table(df))
     what = "Default model" if not params else f"Recipe {params}"
     header = (
         f"{what} on the reference problems, measured {dt.date.today()} on "
@@ -165,12 +167,10 @@ def main(argv=None):
         f"full problem sizes, one fit at a time.\nCommand: {command}.{kept}\n"
     )
     print(header)
-    print(table.to_markdown(index=False, floatfmt=".4g"))
+    print(table)
     out.mkdir(parents=True, exist_ok=True)
     df.to_csv(out / f"{stem}.csv", index=False)
-    (out / f"{stem}.md").write_text(
-        header + "\n" + table.to_markdown(index=False, floatfmt=".4g") + "\n"
-    )
+    (out / f"{stem}.md").write_text(header + "\n" + table + "\n")
     return df
 
 

@@ -32,6 +32,7 @@ import pandas as pd
 import torch
 
 from sknnfit import NNRegressor
+from sknnfit.bench.report import markdown_table
 from sknnfit.datasets import make_problem
 from sknnfit.modules import native_bfloat16
 
@@ -145,7 +146,7 @@ def main(argv=None):
     n_train, epochs = (20_000, 2) if args.quick else (None, 8)
     with busy_core(args.busy):
         df = run(n_train, epochs, args.repeats, tuple(args.widths), tuple(args.threads))
-    table = summary(df).to_markdown(index=False, floatfmt=".3g")
+    table = markdown_table(summary(df), floatfmt=".3g")
     header = (
         f"Seconds per training epoch of the default NNRegressor on steep25x19 "
         f"({df['rows'].iloc[0]:,} rows, 25 inputs and their logs, 19 outputs; "

@@ -1,8 +1,9 @@
 """Benchmark: does a transformed target help NNRegressor on the reference problems?
 
 Fits ``TargetTransformRegressor(NNRegressor(random_state=seed), target=kind)`` on
-each problem, seed and target kind, and scores the test set with
-:func:`sknnfit.metrics.r2` and :func:`sknnfit.metrics.median_relative_error`.
+each problem, seed and target kind through :func:`sknnfit.bench.compare`, and
+keeps its :func:`~sknnfit.bench.metrics.r2` and
+:func:`~sknnfit.bench.metrics.median_relative_error` of the test set.
 
 ``target="log"`` needs ``y > 0``; where a problem's training targets are not all
 positive (both default problems have signed targets) it is replaced by
@@ -27,17 +28,16 @@ import os
 import platform
 import shlex
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 import sklearn
 import torch
-from sklearn.base import clone
 
+from sknnfit.bench import compare
+from sknnfit.bench.report import markdown_table
 from sknnfit.datasets import make_problem
 from sknnfit.estimators import NNRegressor
-from sknnfit.metrics import median_relative_error, r2
 from sknnfit.targets import TargetTransformRegressor
 
 COLUMNS = ["problem", "target", "seed", "r2", "median_rel_error", "fit_seconds"]
@@ -69,8 +69,9 @@ def run(
         Names for :func:`sknnfit.datasets.make_problem`.
     targets : tuple of str, default=("standard", "log", "rank")
         Target kinds; ``"log"`` runs as ``"asinh"`` on problems with targets
-        <= 0 (the ``target`` column records the kind that ran). A kind that
-        becomes a duplicate this way runs once.
+        <= 0 (the ``target`` column records the kind that ran; ``"auto"`` is
+        recorded as ``"auto"``). A kind that becomes a duplicate this way runs
+        once.
     seeds : tuple of int, default=(0, 1, 2)
         Seeds of the problem data and of the regressor.
     n_train, n_test : int or None, default=None
@@ -88,38 +89,31 @@ def run(
         median_rel_error and fit_seconds.
     """
     base = NNRegressor() if regressor is None else regressor
-    rows = []
+    sizes = {"n_train": n_train, "n_test": n_test}
+    frames = []
     for problem in problems:
         for seed in seeds:
-            X_train, y_train, X_test, y_test = make_problem(
-                problem, random_state=seed, n_train=n_train, n_test=n_test
-            )
+            # The kinds depend on this seed's training targets (log needs y > 0).
+            _, y_train, _, _ = make_problem(problem, random_state=seed, **sizes)
             kinds = dict.fromkeys(_kind_for(k, y_train) for k in targets)
-            for kind in kinds:
-                model = TargetTransformRegressor(
-                    clone(base).set_params(random_state=seed), target=kind
-                )
-                start = time.perf_counter()
-                model.fit(X_train, y_train)
-                fit_seconds = time.perf_counter() - start
-                y_pred = model.predict(X_test)
-                row = {
-                    "problem": problem,
-                    "target": model.target_,
-                    "seed": seed,
-                    "r2": r2(y_test, y_pred),
-                    "median_rel_error": median_relative_error(y_test, y_pred),
-                    "fit_seconds": fit_seconds,
-                }
-                rows.append(row)
-                if verbose:
+            models = {k: TargetTransformRegressor(base, target=k) for k in kinds}
+            # compare clones each model and sets regressor__random_state=seed.
+            df = compare(
+                problem, models, seeds=[seed], problem_kwargs=sizes, progress=False
+            )
+            df = df.rename(columns={"model": "target"})
+            frames.append(df[COLUMNS])
+            if verbose:
+                for row in df.itertuples():
                     print(
-                        f"{problem} {kind} seed={seed}: r2={row['r2']:.4f} "
-                        f"median_rel_error={row['median_rel_error']:.3g} "
-                        f"({fit_seconds:.1f} s)",
+                        f"{problem} {row.target} seed={seed}: r2={row.r2:.4f} "
+                        f"median_rel_error={row.median_rel_error:.3g} "
+                        f"({row.fit_seconds:.1f} s)",
                         flush=True,
                     )
-    return pd.DataFrame(rows, columns=COLUMNS)
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS)
+    return pd.concat(frames, ignore_index=True)
 
 
 def summarise(results):
@@ -147,18 +141,6 @@ def _machine():
     )
 
 
-def _markdown_table(frame):
-    """A Markdown table of ``frame`` (pandas' to_markdown needs tabulate)."""
-
-    def cell(value):
-        return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-    header = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    body = ["| " + " | ".join(map(cell, row)) + " |" for row in frame.itertuples(False)]
-    return "\n".join([header, rule, *body])
-
-
 def write_markdown(results, path, command, settings):
     """Write the results with date, machine, settings and command to ``path``."""
     summary = summarise(results)
@@ -173,11 +155,11 @@ def write_markdown(results, path, command, settings):
         "",
         "## Mean over seeds",
         "",
-        _markdown_table(summary),
+        markdown_table(summary),
         "",
         "## Every run",
         "",
-        _markdown_table(results),
+        markdown_table(results),
         "",
     ]
     Path(path).parent.mkdir(parents=True, exist_ok=True)

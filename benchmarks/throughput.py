@@ -26,6 +26,7 @@ from skorch import NeuralNetRegressor
 from torch import nn
 
 from sknnfit import NNRegressor
+from sknnfit.bench.report import markdown_table
 from sknnfit.modules import MLP
 
 # (name, n_rows, n_in, n_out, hidden, activation, batch sizes, epochs)
@@ -170,19 +171,24 @@ def run(quick=False, threads=1):
     return df
 
 
+#: Columns of the table: (heading, cell format) per column of run()'s frame.
+TABLE = {
+    "workload": ("workload", "{}"),
+    "batch": ("batch", "{}"),
+    "sknnfit": ("sknnfit", "{:,.0f}"),
+    "skorch_usual": ("skorch usual", "{:,.0f}"),
+    "plain_loop": ("plain loop", "{:,.0f}"),
+    "vs_plain": ("sknnfit/plain", "{:.2f}x"),
+    "vs_skorch": ("sknnfit/skorch", "{:.2f}x"),
+    "flop_limit": ("FLOP limit", "{:,.0f}"),
+    "of_flop_limit": ("sknnfit/limit", "{:.2f}"),
+}
+
+
 def to_markdown(df):
-    lines = [
-        "| workload | batch | sknnfit | skorch usual | plain loop | sknnfit/plain "
-        "| sknnfit/skorch | FLOP limit | sknnfit/limit |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in df.itertuples():
-        lines.append(
-            f"| {r.workload} | {r.batch} | {r.sknnfit:,.0f} | {r.skorch_usual:,.0f} "
-            f"| {r.plain_loop:,.0f} | {r.vs_plain:.2f}x | {r.vs_skorch:.2f}x "
-            f"| {r.flop_limit:,.0f} | {r.of_flop_limit:.2f} |"
-        )
-    return "\n".join(lines)
+    """The samples-per-second table of run()'s frame, in Markdown."""
+    table = df[list(TABLE)].rename(columns={k: h for k, (h, _) in TABLE.items()})
+    return markdown_table(table, formats=dict(TABLE.values()))
 
 
 def main(argv=None):

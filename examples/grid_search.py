@@ -29,8 +29,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from sknnfit import NNRegressor
-from sknnfit.baselines import make_baseline
 from sknnfit.bench import compare, summarize
+from sknnfit.bench.baselines import make_baseline
 from sknnfit.datasets import make_problem
 from sknnfit.targets import TargetTransformRegressor
 

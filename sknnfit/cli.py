@@ -1,8 +1,9 @@
 """The ``sknnfit`` command line: compare models on reference problems or a CSV file.
 
 A thin layer over :func:`sknnfit.bench.compare`, :func:`sknnfit.bench.summarize`
-and :func:`sknnfit.plots.save_plots`: it parses arguments, loads a CSV, prints
-the summary table and writes the files.
+and :func:`sknnfit.bench.plots.save_plots`: it parses arguments, loads a CSV,
+prints the summary table (:mod:`sknnfit.bench.report`) and writes the files. The
+harness is imported inside the commands that use it.
 
 Examples
 --------
@@ -24,8 +25,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .metrics import SCORE_KEYS
-
 __all__ = ["main"]
 
 #: ``--models`` default.
@@ -33,9 +32,6 @@ DEFAULT_MODELS = "nn-auto-target,poly,hgb,rf"
 #: ``--n-train`` default: training rows per reference problem, at most this many
 #: (formula5's full training set, 100,000 rows, takes minutes per network on a CPU).
 DEFAULT_MAX_TRAIN = 10_000
-#: Columns of the printed table, when present: every score but the raw RMSE
-#: (nRMSE says the same on a comparable scale), and the fit time.
-TABLE_METRICS = (*(k for k in SCORE_KEYS if k != "rmse"), "fit_seconds")
 
 
 class CLIError(Exception):
@@ -73,9 +69,6 @@ def _names(text):
 
 
 def _build_parser():
-    from .bench import MODELS
-    from .datasets import PROBLEMS
-
     parser = argparse.ArgumentParser(
         prog="sknnfit",
         description=(
@@ -99,6 +92,21 @@ def _build_parser():
             "search."
         ),
     )
+    _add_data_arguments(cmp)
+    _add_run_arguments(cmp)
+    _add_output_arguments(cmp)
+    cmp.set_defaults(handler=_compare)
+
+    probs = sub.add_parser("problems", help="list the reference problems")
+    probs.set_defaults(handler=_problems)
+    mods = sub.add_parser("models", help="list the model names --models accepts")
+    mods.set_defaults(handler=_models)
+    return parser
+
+
+def _add_data_arguments(cmp):
+    from .datasets import PROBLEMS
+
     data = cmp.add_argument_group("data (a reference problem or a CSV file)")
     data.add_argument(
         "--problem",
@@ -147,6 +155,11 @@ def _build_parser():
         metavar="K",
         help="with --csv: K-fold cross-validation instead of one 80/20 split",
     )
+
+
+def _add_run_arguments(cmp):
+    from .bench import MODELS
+
     run = cmp.add_argument_group("models and runs")
     run.add_argument(
         "--models",
@@ -192,6 +205,9 @@ def _build_parser():
             "[default: one at a time here; every worker with dask]"
         ),
     )
+
+
+def _add_output_arguments(cmp):
     out = cmp.add_argument_group("output")
     out.add_argument(
         "--out",
@@ -203,13 +219,6 @@ def _build_parser():
     )
     out.add_argument("--no-plots", action="store_true", help="do not write PNG plots")
     out.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    cmp.set_defaults(handler=_compare)
-
-    probs = sub.add_parser("problems", help="list the reference problems")
-    probs.set_defaults(handler=_problems)
-    mods = sub.add_parser("models", help="list the model names --models accepts")
-    mods.set_defaults(handler=_models)
-    return parser
 
 
 # ---------------------------------------------------------------------- data
@@ -290,72 +299,6 @@ def load_csv(path, targets):
     return X, (y[:, 0] if len(targets) == 1 else y), features
 
 
-# ---------------------------------------------------------------------- output
-
-
-def _fmt(value):
-    if value is None or not np.isfinite(value):
-        return "-"
-    if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
-        return f"{value:.3e}"
-    return f"{value:.4g}"
-
-
-def format_summary(summary):
-    """The summary as text: one table per problem, ``median ±half-range`` cells.
-
-    Parameters
-    ----------
-    summary : pandas.DataFrame
-        From :func:`sknnfit.bench.summarize`.
-
-    Returns
-    -------
-    text : str
-        Tables with one row per model. A cell is the median over runs and,
-        with several runs, half the min-max range (``0.12 ±0.03`` means the runs
-        spanned 0.09 to 0.15 around a median of 0.12, not necessarily
-        symmetrically; summary.csv has the exact min and max). Metrics that
-        do not apply to a problem are left out.
-    """
-    blocks = []
-    for problem, group in summary.groupby("problem", sort=False):
-        table = pd.DataFrame(index=pd.Index(group["model"], name="model"))
-        table["runs"] = group["n_runs"].to_numpy()
-        for m in TABLE_METRICS:
-            col = f"{m}_median"
-            if col not in group or group[col].isna().all():
-                continue
-            cells = []
-            for _, row in group.iterrows():
-                cell = _fmt(row[col])
-                half_range = (row[f"{m}_max"] - row[f"{m}_min"]) / 2
-                if row["n_runs"] > 1 and np.isfinite(half_range):
-                    cell += f" ±{half_range:.2g}"
-                cells.append(cell)
-            table[m] = cells
-        if "n_warnings" in group:
-            table["warned"] = group["n_warnings"].to_numpy()
-        blocks.append(f"{problem}\n{table.to_string()}")
-    return "\n\n".join(blocks)
-
-
-def _format_warnings(df):
-    if "warning_messages" not in df or not (df["warning_messages"] != "").any():
-        return ""
-    lines = ["Warnings raised during fit/predict (also in results.csv):"]
-    rows = df[df["warning_messages"] != ""]
-    for (problem, model), group in rows.groupby(["problem", "model"], sort=False):
-        seen = {}
-        for seed, text in zip(group["seed"], group["warning_messages"], strict=True):
-            for message in text.split(" | "):
-                seen.setdefault(message, []).append(int(seed))
-        for message, seeds in seen.items():
-            short = message if len(message) <= 160 else message[:157] + "..."
-            lines.append(f"  {problem} / {model} (seeds {seeds}): {short}")
-    return "\n".join(lines)
-
-
 # ---------------------------------------------------------------------- commands
 
 
@@ -423,22 +366,19 @@ def _problem_plan(args):
     return names, kwargs, lines
 
 
-def _compare(args):
-    from .bench import compare, summarize
+def _csv_plan(args):
+    """``(problems, problem_kwargs, description lines)`` for --csv data."""
+    X, y, features = load_csv(args.csv, args.target)
+    label = args.csv.stem
+    split = f"{args.cv}-fold CV" if args.cv else "80/20 train/test split per seed"
+    plan = [
+        f"{label}: {len(X)} rows, {len(features)} features -> "
+        f"{', '.join(args.target)}; {split}"
+    ]
+    return {label: (X, y)}, None, plan
 
-    _check_args(args)
-    if args.csv is not None:
-        X, y, features = load_csv(args.csv, args.target)
-        label = args.csv.stem
-        problems, problem_kwargs = {label: (X, y)}, None
-        split = f"{args.cv}-fold CV" if args.cv else "80/20 train/test split per seed"
-        plan = [
-            f"{label}: {len(X)} rows, {len(features)} features -> "
-            f"{', '.join(args.target)}; {split}"
-        ]
-    else:
-        problems, problem_kwargs, plan = _problem_plan(args)
-    seeds = list(range(args.seeds))
+
+def _print_plan(args, plan, seeds):
     where = (
         f"dask ({args.scheduler or 'local cluster'})"
         if args.backend == "dask"
@@ -450,6 +390,50 @@ def _compare(args):
     print(f"  models: {', '.join(args.models)}")
     print(f"  seeds: {seeds}   backend: {where}   output: {args.out}/")
     sys.stdout.flush()
+
+
+def _write_files(args, df, summary, predictions):
+    """Write results.csv, summary.csv and the plots; the paths written."""
+    args.out.mkdir(parents=True, exist_ok=True)
+    written = [args.out / "results.csv", args.out / "summary.csv"]
+    df.to_csv(written[0], index=False)
+    summary.to_csv(written[1], index=False)
+    if not args.no_plots:
+        from .bench.plots import save_plots
+
+        written += save_plots(predictions, args.out)
+    return written
+
+
+def _print_report(args, df, summary, elapsed, written):
+    from .bench.report import format_summary, format_warnings
+
+    spread = (
+        "median ±half the min-max range over seeds"
+        if args.seeds > 1
+        else "one seed (--seeds N for medians and ranges)"
+    )
+    print(f"\nTest metrics, {spread}.")
+    print("nrmse is the RMSE over the std of y: 0 is perfect, 1 predicts the mean.\n")
+    print(format_summary(summary))
+    warned = format_warnings(df)
+    if warned:
+        print(f"\n{warned}")
+    print(f"\n{len(df)} fits in {elapsed:.0f} s. Wrote:")
+    for path in written:
+        print(f"  {path}")
+
+
+def _compare(args):
+    from .bench import compare, summarize
+
+    _check_args(args)
+    if args.csv is not None:
+        problems, problem_kwargs, plan = _csv_plan(args)
+    else:
+        problems, problem_kwargs, plan = _problem_plan(args)
+    seeds = list(range(args.seeds))
+    _print_plan(args, plan, seeds)
 
     start = time.perf_counter()
     df, predictions = compare(
@@ -466,30 +450,8 @@ def _compare(args):
     )
     elapsed = time.perf_counter() - start
     summary = summarize(df)
-
-    args.out.mkdir(parents=True, exist_ok=True)
-    written = [args.out / "results.csv", args.out / "summary.csv"]
-    df.to_csv(written[0], index=False)
-    summary.to_csv(written[1], index=False)
-    if not args.no_plots:
-        from .plots import save_plots
-
-        written += save_plots(predictions, args.out)
-
-    spread = (
-        "median ±half the min-max range over seeds"
-        if args.seeds > 1
-        else "one seed (--seeds N for medians and ranges)"
-    )
-    print(f"\nTest metrics, {spread}.")
-    print("nrmse is the RMSE over the std of y: 0 is perfect, 1 predicts the mean.\n")
-    print(format_summary(summary))
-    warned = _format_warnings(df)
-    if warned:
-        print(f"\n{warned}")
-    print(f"\n{len(df)} fits in {elapsed:.0f} s. Wrote:")
-    for path in written:
-        print(f"  {path}")
+    written = _write_files(args, df, summary, predictions)
+    _print_report(args, df, summary, elapsed, written)
     return 0
 
 

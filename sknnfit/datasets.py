@@ -16,10 +16,10 @@ The problems are chosen to expose the ways neural-network regressors fail:
 - ``noisy_sin``: noisy targets (overfitting creates spurious wiggles).
 """
 
-import difflib
-
 import numpy as np
 from sklearn.utils import check_random_state
+
+from ._validation import did_you_mean
 
 __all__ = ["PROBLEMS", "make_problem", "problem_info"]
 
@@ -54,67 +54,59 @@ _DEFAULT_SIZES = {
     "noisy_sin": (4_000, 4_001),
 }
 
+
+def _info(
+    n_features,
+    n_outputs,
+    *,
+    one_d=False,
+    train_range=None,
+    test_range=None,
+    test_grid=False,
+    extrapolation=False,
+    noise_sd=0.0,
+):
+    """The fixed facts of a problem, in the order :func:`problem_info` lists them."""
+    return {
+        "n_features": n_features,
+        "n_outputs": n_outputs,
+        "one_d": one_d,
+        "train_range": train_range,
+        "test_range": test_range,
+        "test_grid": test_grid,
+        "extrapolation": extrapolation,
+        "noise_sd": noise_sd,
+    }
+
+
 _INFO = {
-    "identity25": {
-        "n_features": 25,
-        "n_outputs": 25,
-        "one_d": False,
-        "train_range": None,
-        "test_range": None,
-        "test_grid": False,
-        "extrapolation": False,
-        "noise_sd": 0.0,
-    },
-    "steep25x19": {
-        "n_features": 25,
-        "n_outputs": 19,
-        "one_d": False,
-        "train_range": None,
-        "test_range": None,
-        "test_grid": False,
-        "extrapolation": False,
-        "noise_sd": 0.0,
-    },
-    "formula5": {
-        "n_features": 5,
-        "n_outputs": 1,
-        "one_d": False,
-        "train_range": None,
-        "test_range": None,
-        "test_grid": False,
-        "extrapolation": False,
-        "noise_sd": 0.0,
-    },
-    "square": {
-        "n_features": 1,
-        "n_outputs": 1,
-        "one_d": True,
-        "train_range": (-2.0, 2.0),
-        "test_range": (-4.0, 4.0),
-        "test_grid": True,
-        "extrapolation": True,
-        "noise_sd": 0.0,
-    },
-    "noisy_sin": {
-        "n_features": 1,
-        "n_outputs": 1,
-        "one_d": True,
-        "train_range": (-1.0, 9.0),
-        "test_range": (-1.0, 9.0),
-        "test_grid": True,
-        "extrapolation": False,
-        "noise_sd": 0.05,
-    },
+    "identity25": _info(25, 25),
+    "steep25x19": _info(25, 19),
+    "formula5": _info(5, 1),
+    "square": _info(
+        1,
+        1,
+        one_d=True,
+        train_range=(-2.0, 2.0),
+        test_range=(-4.0, 4.0),
+        test_grid=True,
+        extrapolation=True,
+    ),
+    "noisy_sin": _info(
+        1,
+        1,
+        one_d=True,
+        train_range=(-1.0, 9.0),
+        test_range=(-1.0, 9.0),
+        test_grid=True,
+        noise_sd=0.05,
+    ),
 }
 
 
 def _check_name(name):
-    if name in PROBLEMS:
-        return
-    valid = ", ".join(repr(n) for n in PROBLEMS)
-    close = difflib.get_close_matches(str(name), list(PROBLEMS), n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ValueError(f"Unknown problem {name!r}.{hint} Valid problems are: {valid}.")
+    if name not in PROBLEMS:
+        raise did_you_mean("problem", name, PROBLEMS)
 
 
 def _check_size(value, default, what):

@@ -135,3 +135,42 @@ def test_busy_core_spins_a_process_only_inside_the_block(monkeypatch):
         assert len(started) == 1
         assert started[0].poll() is None  # spinning
     assert started[0].poll() is not None  # killed and reaped on exit
+
+
+def test_targets_runs_through_compare_and_swaps_log_for_asinh():
+    from sknnfit import NNRegressor
+
+    targets = load("targets")
+    df = targets.run(
+        ("noisy_sin",),
+        ("standard", "log"),
+        (0,),
+        60,
+        n_test=41,
+        regressor=NNRegressor((4,), max_epochs=2),
+    )
+    assert list(df.columns) == targets.COLUMNS
+    assert df["target"].tolist() == ["standard", "asinh"]  # noisy_sin is signed
+    assert df["seed"].tolist() == [0, 0]
+    assert df["r2"].notna().all()
+
+
+def test_throughput_table_names_and_formats_the_columns():
+    throughput = load("throughput")
+    df = pd.DataFrame(
+        {
+            "workload": ["w"],
+            "batch": [64],
+            "sknnfit": [12345.6],
+            "skorch_usual": [1000.0],
+            "plain_loop": [20000.0],
+            "vs_plain": [0.617],
+            "vs_skorch": [12.3],
+            "flop_limit": [1e7],
+            "of_flop_limit": [0.001],
+        }
+    )
+    header, rule, row = throughput.to_markdown(df).splitlines()
+    assert "skorch usual" in header and "sknnfit/limit" in header
+    assert rule.startswith("|:---") and rule.endswith("-:|")
+    assert "12,346" in row and "0.62x" in row and "10,000,000" in row

@@ -13,7 +13,7 @@ on them come out as NaN or inf, so a benchmark can record the failure.
 import numpy as np
 from sklearn.metrics import r2_score
 
-from .datasets import problem_info
+from ..datasets import problem_info
 
 __all__ = [
     "SCORE_KEYS",
@@ -105,7 +105,7 @@ def nrmse(y_true, y_pred):
 
     Examples
     --------
-    >>> from sknnfit.metrics import nrmse
+    >>> from sknnfit.bench.metrics import nrmse
     >>> nrmse([0.0, 2.0], [1.0, 1.0])
     1.0
     """
@@ -135,7 +135,7 @@ def r2(y_true, y_pred):
 
     Examples
     --------
-    >>> from sknnfit.metrics import r2
+    >>> from sknnfit.bench.metrics import r2
     >>> r2([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
     1.0
     """
@@ -170,7 +170,7 @@ def median_relative_error(y_true, y_pred, eps=None):
 
     Examples
     --------
-    >>> from sknnfit.metrics import median_relative_error
+    >>> from sknnfit.bench.metrics import median_relative_error
     >>> median_relative_error([1.0, 10.0, 100.0], [1.1, 11.0, 100.0])
     0.1
     """
@@ -214,7 +214,7 @@ def peak_nmae(y_true, y_pred, top=0.01):
 
     Examples
     --------
-    >>> from sknnfit.metrics import peak_nmae
+    >>> from sknnfit.bench.metrics import peak_nmae
     >>> peak_nmae([0.0, 0.0, 0.0, 4.0], [0.0, 0.0, 0.0, 2.0], top=0.25)
     1.1547005383792517
     """
@@ -257,7 +257,7 @@ def count_extrema(y_pred_1d, rtol=1e-5, atol=0.0):
     Examples
     --------
     >>> import numpy as np
-    >>> from sknnfit.metrics import count_extrema
+    >>> from sknnfit.bench.metrics import count_extrema
     >>> x = np.linspace(-1, 9, 4001)
     >>> count_extrema(np.sin(x) / 2.5)
     3
@@ -336,7 +336,7 @@ def score_all(y_true, y_pred, *, X_test=None, problem=None):
     Examples
     --------
     >>> from sknnfit.datasets import make_problem
-    >>> from sknnfit.metrics import score_all
+    >>> from sknnfit.bench.metrics import score_all
     >>> X, y, X_test, y_test = make_problem("square", n_train=10, n_test=9)
     >>> scores = score_all(y_test, 0 * y_test, X_test=X_test, problem="square")
     >>> sorted(scores)  # doctest: +NORMALIZE_WHITESPACE

@@ -173,7 +173,7 @@ def plot_abs_error(predictions, *, problem=None, seed=None, max_points=20_000):
     """Absolute test error against the true target, one panel per model.
 
     The top 1% of true values of each output (the peaks, as scored by
-    :func:`sknnfit.metrics.peak_nmae`) are drawn in a second colour, so a model
+    :func:`sknnfit.bench.metrics.peak_nmae`) are drawn in a second colour, so a model
     that smooths narrow peaks away shows a cloud of large errors on the right.
 
     Parameters

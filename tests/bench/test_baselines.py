@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone, is_regressor
 
-from sknnfit.baselines import (
+from sknnfit.bench.baselines import (
     BASELINES,
     PerOutputRegressor,
     PolynomialRegressor,

@@ -7,20 +7,13 @@ baseline accepts 1-D and 2-D ``y`` and predicts in the shape of the ``y`` it was
 fitted on.
 """
 
-import difflib
 import importlib
 import math
 from numbers import Integral
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    MetaEstimatorMixin,
-    RegressorMixin,
-    _fit_context,
-    clone,
-)
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.linear_model import RidgeCV
@@ -28,11 +21,13 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._compat import HasMethods, Interval
+from .._compat import HasMethods, Interval, _fit_context
+from .._validation import did_you_mean
+from ..bases import poly_ridge
 
 __all__ = [
     "BASELINES",
@@ -133,7 +128,7 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from sknnfit.baselines import PolynomialRegressor
+    >>> from sknnfit.bench.baselines import PolynomialRegressor
     >>> X = np.linspace(-2, 2, 50)[:, None]
     >>> reg = PolynomialRegressor(max_degree=4, random_state=0).fit(X, X[:, 0] ** 2)
     >>> reg.degree_ >= 2
@@ -169,13 +164,11 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     def _make_pipeline(self, degree):
+        # The input scaler comes first so the polynomial of wide-ranging inputs
+        # stays well conditioned; poly_ridge scales the monomials again.
+        ridge = RidgeCV(alphas=np.asarray(self.alphas, dtype=float))
         regressor = Pipeline(
-            [
-                ("scale", StandardScaler()),
-                ("poly", PolynomialFeatures(degree, include_bias=False)),
-                ("poly_scale", StandardScaler()),
-                ("ridge", RidgeCV(alphas=np.asarray(self.alphas, dtype=float))),
-            ]
+            [("scale", StandardScaler()), ("poly", poly_ridge(degree, ridge))]
         )
         return TransformedTargetRegressor(
             regressor=regressor, transformer=StandardScaler()
@@ -222,7 +215,7 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):
                 cv = KFold(cv, shuffle=True, random_state=rng.randint(2**31 - 1))
             search = GridSearchCV(
                 self._make_pipeline(1),
-                {"regressor__poly__degree": self.degrees_},
+                {"regressor__poly__poly__degree": self.degrees_},
                 cv=cv,
                 refit=False,
             ).fit(X_search, y_search)
@@ -238,7 +231,7 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):
             self.degree_ = int(self.degrees_[int(np.nanargmax(scores))])
 
         self.pipeline_ = self._make_pipeline(self.degree_).fit(X, y)
-        self.alpha_ = float(self.pipeline_.regressor_.named_steps["ridge"].alpha_)
+        self.alpha_ = float(self.pipeline_.regressor_["poly"]["ridge"].alpha_)
         return self
 
     def predict(self, X):
@@ -292,7 +285,7 @@ class PerOutputRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import LinearRegression
-    >>> from sknnfit.baselines import PerOutputRegressor
+    >>> from sknnfit.bench.baselines import PerOutputRegressor
     >>> X = np.arange(6.0)[:, None]
     >>> PerOutputRegressor(LinearRegression()).fit(X, 2 * X[:, 0]).predict(X).shape
     (6,)
@@ -428,17 +421,12 @@ def make_baseline(name, *, random_state=0, **params):
 
     Examples
     --------
-    >>> from sknnfit.baselines import make_baseline
+    >>> from sknnfit.bench.baselines import make_baseline
     >>> make_baseline("rf", n_estimators=10)
     RandomForestRegressor(n_estimators=10, random_state=0)
     """
     if name not in BASELINES:
-        valid = ", ".join(repr(n) for n in BASELINES)
-        close = difflib.get_close_matches(str(name), list(BASELINES), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(
-            f"Unknown baseline {name!r}.{hint} Valid baselines are: {valid}."
-        )
+        raise did_you_mean("baseline", name, BASELINES)
 
     if name == "poly":
         return PolynomialRegressor(**{"random_state": random_state, **params})

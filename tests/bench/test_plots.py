@@ -31,7 +31,7 @@ def square_predictions():
 
 def test_save_plots_writes_all_pngs_for_1d_problem(square_predictions, tmp_path):
     pytest.importorskip("matplotlib")
-    from sknnfit.plots import save_plots
+    from sknnfit.bench.plots import save_plots
 
     paths = save_plots(square_predictions, tmp_path)
     names = sorted(p.name for p in paths)
@@ -47,7 +47,7 @@ def test_save_plots_writes_all_pngs_for_1d_problem(square_predictions, tmp_path)
 
 def test_plots_of_multioutput_problem_skip_curves(tmp_path):
     pytest.importorskip("matplotlib")
-    from sknnfit.plots import plot_curves, save_plots
+    from sknnfit.bench.plots import plot_curves, save_plots
 
     _, preds = compare(
         "steep25x19",
@@ -66,7 +66,7 @@ def test_plot_functions_return_figures(square_predictions):
     pytest.importorskip("matplotlib")
     from matplotlib.figure import Figure
 
-    from sknnfit import plots
+    from sknnfit.bench import plots
 
     for plot in (
         plots.plot_predicted_vs_true,
@@ -82,7 +82,7 @@ def test_plot_functions_return_figures(square_predictions):
 
 
 def test_plots_without_matplotlib_name_the_extra(monkeypatch, square_predictions):
-    from sknnfit.plots import plot_curves
+    from sknnfit.bench.plots import plot_curves
 
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r'pip install "sknnfit\[bench\]"'):

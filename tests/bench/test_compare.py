@@ -1,3 +1,4 @@
+import subprocess
 import sys
 
 import numpy as np
@@ -9,16 +10,10 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import Pipeline
 
 from sknnfit import NNRegressor
-from sknnfit.bench import (
-    MODELS,
-    _seeded,
-    compare,
-    format_results,
-    make_model,
-    summarize,
-)
+from sknnfit.bench import MODELS, compare, make_model, summarize
+from sknnfit.bench.metrics import SCORE_KEYS
+from sknnfit.bench.models import _seeded
 from sknnfit.datasets import PROBLEMS
-from sknnfit.metrics import SCORE_KEYS
 
 # Tiny problems and models: each fit takes well under a second.
 SMALL = {"n_train": 200, "n_test": 101}
@@ -248,15 +243,23 @@ def test_scheduler_without_dask_backend_is_rejected():
         compare("square", "poly", scheduler="tcp://localhost:8786", progress=False)
 
 
-def test_format_results_shows_columns_and_each_warning_once():
-    df = pd.DataFrame(
-        {
-            "model": ["a", "b"],
-            "rmse": [0.123456, 2.0],
-            "warning_messages": ["W: one | W: two", "W: one"],
-        }
+def test_import_sknnfit_leaves_the_harness_unloaded():
+    code = (
+        "import sys, sknnfit; "
+        "print(sorted(m for m in sys.modules if m.startswith('sknnfit.bench')))"
     )
-    text = format_results(df, ["model", "rmse"])
-    assert "0.1235" in text and "rmse" in text
-    assert "warning_messages" not in text
-    assert text.count("warning: W: one") == 1 and "warning: W: two" in text
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_sknnfit_compare_is_the_harness_function():
+    import sknnfit
+
+    assert sknnfit.compare is compare
+    assert sknnfit.summarize is summarize

@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import r2_score
 
-from sknnfit.datasets import make_problem
-from sknnfit.metrics import (
+from sknnfit.bench.metrics import (
     SCORE_KEYS,
     count_extrema,
     median_relative_error,
@@ -12,6 +11,7 @@ from sknnfit.metrics import (
     r2,
     score_all,
 )
+from sknnfit.datasets import make_problem
 
 
 def test_nrmse_hand_computed_1d():
