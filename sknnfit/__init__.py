@@ -1,13 +1,14 @@
 """sknnfit: scikit-learn neural-network regressors that actually fit functions.
 
-``import sknnfit`` loads the estimators only; the benchmark harness
-(:mod:`sknnfit.bench`: ``compare``, ``summarize``, baselines, metrics, plots) is
-imported the first time one of its names is used.
+``import sknnfit`` loads the estimators only, without PyTorch: torch and skorch
+are imported by the first ``fit`` or ``predict``, ``save`` and ``load`` by their
+first use, and the benchmark harness (:mod:`sknnfit.bench`: ``compare``,
+``summarize``, baselines, metrics, plots) the first time one of its names is
+used.
 """
 
 from ._version import __version__
 from .estimators import NNRegressor
-from .persistence import load, save
 from .targets import TargetTransformRegressor
 
 __all__ = [
@@ -20,7 +21,12 @@ __all__ = [
     "summarize",
 ]
 
-_LAZY = {"compare": "sknnfit.bench", "summarize": "sknnfit.bench"}
+_LAZY = {
+    "compare": "sknnfit.bench",
+    "summarize": "sknnfit.bench",
+    "load": "sknnfit.persistence",
+    "save": "sknnfit.persistence",
+}
 
 
 def __getattr__(name):

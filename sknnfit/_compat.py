@@ -6,6 +6,8 @@ imports these names from here, so a library change touches one file.
 
 from __future__ import annotations
 
+import sys
+
 # scikit-learn's parameter-constraint classes (Interval, StrOptions, HasMethods)
 # and the fit context that checks them are private API, but they are how every
 # scikit-learn estimator declares its parameters; scikit-learn-contrib projects
@@ -18,10 +20,30 @@ __all__ = [
     "HasMethods",
     "Interval",
     "StrOptions",
+    "TorchDevice",
     "_fit_context",
     "_safe_indexing",
     "fused_adam_supported",
 ]
+
+
+class _LazyTorchDevice(type):
+    def __instancecheck__(cls, val):
+        torch = sys.modules.get("torch")
+        return torch is not None and isinstance(val, torch.device)
+
+
+class TorchDevice(metaclass=_LazyTorchDevice):
+    """Stands for ``torch.device`` in parameter constraints, without importing torch.
+
+    ``import sknnfit`` declares NNRegressor's constraints before torch is loaded;
+    a value can only be a ``torch.device`` if torch is loaded already. Named
+    ``torch.device`` so that scikit-learn's message says so. Can go if
+    scikit-learn's constraints accept a lazily named type.
+    """
+
+
+TorchDevice.__module__, TorchDevice.__qualname__ = "torch", "device"
 
 
 def _torch_version():

@@ -12,15 +12,12 @@ import numbers
 from typing import ClassVar
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from . import _inference
-from ._auto import make_plan
-from ._compat import Interval, StrOptions
-from ._device import place_net, torch_threads
+from ._compat import Interval, StrOptions, TorchDevice
+from ._options import ACTIVATIONS, LOSSES, LR_SCHEDULES, OPTIMIZERS, PRECISIONS
 from ._validation import (
     check_hidden_layer_sizes,
     closest_hint,
@@ -30,16 +27,6 @@ from ._validation import (
 )
 from .bases import BASES, make_base
 from .features import INPUT_TRANSFORMS, make_input_transformer
-from .modules import ACTIVATIONS, PRECISIONS
-from .training import (
-    LOSSES,
-    LR_SCHEDULES,
-    OPTIMIZERS,
-    TrainData,
-    loss_weights,
-    train_net,
-)
-from .training.record import report
 
 
 class NNRegressor(RegressorMixin, BaseEstimator):
@@ -249,7 +236,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "grad_clip": [None, Interval(numbers.Real, 0, None, closed="neither")],
         "input_transform": [StrOptions(set(INPUT_TRANSFORMS))],
-        "device": [str, torch.device],
+        "device": [str, TorchDevice],
         "n_threads": [None, Interval(numbers.Integral, 1, None, closed="left")],
         "precision": [StrOptions({"auto", *PRECISIONS})],
         "random_state": ["random_state"],
@@ -360,6 +347,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         train_rows, valid_rows = self._split_rows(len(X), rng)
         n_train = len(X) if valid_rows is None else len(train_rows)
+        from ._auto import make_plan
+
         plan = make_plan(
             self.get_params(deep=False),
             n_samples=len(X),
@@ -371,17 +360,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         for name, value in plan.attributes().items():
             setattr(self, name, value)
         data = self._training_data(Xt64, y2, train_rows, valid_rows)
-        self.nets_, records = [], []
-        with torch_threads(self.n_threads):
-            for group in plan.groups:
-                seed = int(rng.randint(np.iinfo(np.int32).max))
-                net, record = train_net(plan, data, group, seed)
-                self.nets_.append((list(group), net))
-                records.append(record)
-                if record.interrupted:
-                    break  # Ctrl-C: keep what is trained, skip the other nets
-        self.net_ = self.nets_[0][1]
-        self._record(records)
+        self._record(self._train(plan, data, rng))
         return self
 
     def predict(self, X):
@@ -397,6 +376,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Float64 predictions, 1-D when ``fit`` got a 1-D ``y``.
         """
+        import torch
+
+        from . import _inference
+        from ._device import torch_threads
+
         check_is_fitted(self, "net_")
         X = validate_x(self, X)
         _inference.warn_outside_box(self._outside_rows(X), stacklevel=2)
@@ -461,6 +445,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             yt = yt / self.residual_scale_
         # A constant output has y_scale_ = 0 (predicted exactly); its weights
         # only need to stay finite.
+        from .training import TrainData, loss_weights
+
         unit_scale = np.where(self.y_scale_ > 0, self.y_scale_, 1.0)
         weight = loss_weights(self.loss_, y2, unit_scale * self.residual_scale_)
         Xt, yt = to_float32(Xt64, "X"), yt.astype(np.float32)
@@ -473,6 +459,23 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 rows["weight_valid"] = weight[valid_rows]
         return TrainData(**rows)
 
+    def _train(self, plan, data, rng):
+        """Train the plan's networks into ``nets_``; their training records."""
+        from ._device import torch_threads
+        from .training import train_net
+
+        self.nets_, records = [], []
+        with torch_threads(self.n_threads):
+            for group in plan.groups:
+                seed = int(rng.randint(np.iinfo(np.int32).max))
+                net, record = train_net(plan, data, group, seed)
+                self.nets_.append((list(group), net))
+                records.append(record)
+                if record.interrupted:
+                    break  # Ctrl-C: keep what is trained, skip the other nets
+        self.net_ = self.nets_[0][1]
+        return records
+
     def _to_user_units(self, out, Xt64):
         """Network outputs (scaled residuals) back to ``y``'s units, 2-D."""
         out = out * self.residual_scale_
@@ -483,6 +486,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
 
     def _record(self, records):
         """Training records from the first net; warnings from every net."""
+        from .training.record import report
+
         for other in records[1:]:
             report(other, check_convergence=False, stacklevel=3)
         first = records[0]
@@ -494,12 +499,16 @@ class NNRegressor(RegressorMixin, BaseEstimator):
 
     def _outside_rows(self, X):
         """Boolean mask of the rows of ``X`` outside the training box."""
-        return _inference.outside_box(X, self.x_min_, self.x_max_)
+        from ._inference import outside_box
+
+        return outside_box(X, self.x_min_, self.x_max_)
 
     def __setstate__(self, state):
         super().__setstate__(state)
         device = getattr(self, "device_", None)
         if device is not None:
+            from ._device import place_net
+
             # Fitted on a GPU, loaded where there is none: predict on the CPU.
             for _, net in getattr(self, "nets_", [(None, self.net_)]):
                 self.device_ = place_net(net, device)

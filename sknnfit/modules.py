@@ -7,10 +7,7 @@ import math
 import torch
 from torch import nn
 
-ACTIVATIONS = ("relu", "leaky_relu", "tanh", "gelu", "silu", "sin")
-
-#: Training precisions of :class:`MLP` (and ``NNRegressor(precision=...)``).
-PRECISIONS = ("float32", "bfloat16")
+from ._options import ACTIVATIONS, PRECISIONS
 
 
 def native_bfloat16(device):

@@ -7,16 +7,16 @@ criteria (:mod:`~sknnfit.training.losses`) and callbacks
 assembles them from the plan that :class:`~sknnfit.NNRegressor` resolves.
 """
 
+from .._options import LOSSES, LR_SCHEDULES, OPTIMIZERS
 from .callbacks import (
-    LR_SCHEDULES,
     BatchGrowth,
     ProgressBar,
     grad_clip_callback,
     lr_schedule_callback,
 )
-from .losses import LOSSES, WeightedLoss, loss_weights, make_criterion
+from .losses import WeightedLoss, loss_weights, make_criterion
 from .net import BatchSchedule, FastNet, TensorBatchIterator
-from .optim import OPTIMIZERS, SignAgree, optimizer_spec
+from .optim import SignAgree, optimizer_spec
 from .run import TrainData, build_net, train_net
 from .stopping import BestWeights, DivergenceRecovery, EarlyStop
 

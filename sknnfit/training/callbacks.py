@@ -7,7 +7,7 @@ import math
 import torch
 from skorch.callbacks import Callback, GradientNormClipping, LRScheduler
 
-LR_SCHEDULES = ("none", "onecycle", "cosine", "plateau")
+from .._options import LR_SCHEDULES
 
 
 def lr_schedule_callback(

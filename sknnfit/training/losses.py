@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 from torch import nn
 
-LOSSES = ("mse", "mae", "huber", "relative", "peak")
-
 
 class WeightedLoss(nn.Module):
     """MSE, L1 or Huber loss with optional per-entry weights.

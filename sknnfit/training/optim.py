@@ -6,8 +6,7 @@ import torch
 from torch.optim import Optimizer
 
 from .._compat import fused_adam_supported
-
-OPTIMIZERS = ("adam", "adamw", "sgd", "lbfgs", "signagree")
+from .._options import OPTIMIZERS
 
 
 def optimizer_spec(name, lr, weight_decay, device):
