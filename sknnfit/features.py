@@ -71,7 +71,7 @@ def _exp_columns(X, columns=()):
     return X
 
 
-def make_input_transformer(kind, X):
+def make_input_transformer(kind, X=None, *, log_columns=None):
     """Build the (unfitted) input transformer for ``input_transform=kind``.
 
     Parameters
@@ -81,61 +81,79 @@ def make_input_transformer(kind, X):
         each strictly positive column spanning more than a decade (max/min >
         10). ``"standard"``: standardise only. ``"log"``: replace every strictly
         positive column by its log, then standardise. ``"none"``: pass through.
-    X : ndarray of shape (n_samples, n_features)
-        Training inputs, used to choose the log columns.
+    X : ndarray of shape (n_samples, n_features), default=None
+        Training inputs, used to choose the log columns; not needed when
+        ``log_columns`` is given.
+    log_columns : list of int, default=None
+        The log columns, already chosen (for instance those of a fitted model
+        whose statistics are restored afterwards); None chooses them from ``X``.
+        ``"standard"`` and ``"none"`` take none.
 
     Returns
     -------
     transformer : sklearn Pipeline or FunctionTransformer
     log_columns : list of int
         The columns that will be log-transformed.
+
+    Examples
+    --------
+    >>> from sknnfit.features import make_input_transformer
+    >>> transformer, columns = make_input_transformer("auto", log_columns=[1])
+    >>> [name for name, _ in transformer.steps], columns
+    (['log', 'scale'], [1])
     """
-    if kind == "none":
-        return FunctionTransformer(validate=False), []
-    if kind == "auto":
-        cols = log_columns_rule(X)
-        steps = []
-        if cols:
-            # Append the logs rather than replace the columns: a uniform column
-            # on [0, 1] spans decades near 0 too, and the identity, linear
-            # trends and bumps in x are simplest in x itself (seed 000), while
-            # products and ratios are linear in log x (seed 001). The network
-            # gets both; the closed-form base uses the first n_features columns.
-            steps.append(
-                (
-                    "log",
-                    FunctionTransformer(
-                        _append_log_columns,
-                        kw_args={"columns": cols},
-                        validate=False,
-                        check_inverse=False,
-                    ),
-                )
-            )
-        steps.append(("scale", StandardScaler()))
-        return Pipeline(steps), cols
-    if kind == "standard":
-        cols = []
-    elif kind == "log":
-        cols = [int(j) for j in np.flatnonzero(np.asarray(X).min(axis=0) > 0)]
-    else:
+    if kind not in INPUT_TRANSFORMS:
         raise ValueError(
             f"input_transform must be one of {INPUT_TRANSFORMS}; got {kind!r}."
         )
-    steps = []
-    if cols:
-        steps.append(
-            (
-                "log",
-                FunctionTransformer(
-                    _log_columns,
-                    inverse_func=_exp_columns,
-                    kw_args={"columns": cols},
-                    inv_kw_args={"columns": cols},
-                    validate=False,
-                    check_inverse=False,
-                ),
+    if log_columns is None:
+        cols = _choose_log_columns(kind, X)
+    else:
+        cols = [int(j) for j in log_columns]
+        if cols and kind in ("standard", "none"):
+            raise ValueError(
+                f"input_transform={kind!r} takes the log of no column; got "
+                f"log_columns={cols}."
             )
+    if kind == "none":
+        return FunctionTransformer(validate=False), []
+    steps = []
+    if cols and kind == "auto":
+        # Append the logs rather than replace the columns: a uniform column
+        # on [0, 1] spans decades near 0 too, and the identity, linear
+        # trends and bumps in x are simplest in x itself (seed 000), while
+        # products and ratios are linear in log x (seed 001). The network gets
+        # both; the closed-form base uses the first n_features columns.
+        log = FunctionTransformer(
+            _append_log_columns,
+            kw_args={"columns": cols},
+            validate=False,
+            check_inverse=False,
         )
+        steps.append(("log", log))
+    elif cols:
+        log = FunctionTransformer(
+            _log_columns,
+            inverse_func=_exp_columns,
+            kw_args={"columns": cols},
+            inv_kw_args={"columns": cols},
+            validate=False,
+            check_inverse=False,
+        )
+        steps.append(("log", log))
     steps.append(("scale", StandardScaler()))
     return Pipeline(steps), cols
+
+
+def _choose_log_columns(kind, X):
+    """The log columns ``kind`` takes from the training inputs ``X``."""
+    if kind in ("standard", "none"):
+        return []
+    if X is None:
+        raise ValueError(
+            f"input_transform={kind!r} chooses its log columns from X; pass X "
+            "or log_columns."
+        )
+    if kind == "auto":
+        return log_columns_rule(X)
+    return [int(j) for j in np.flatnonzero(np.asarray(X).min(axis=0) > 0)]

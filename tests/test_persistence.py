@@ -8,17 +8,23 @@ import subprocess
 import sys
 import textwrap
 import zipfile
+from pathlib import Path
 
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import safetensors.torch
 import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression
 
 from sknnfit import NNRegressor
+from sknnfit.bases import BASES
 from sknnfit.persistence import FORMAT_VERSION, load, save
+from sknnfit.training import WeightedLoss
+
+DATA = Path(__file__).parent / "data"
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sknnfit.exceptions.ExtrapolationWarning",
@@ -96,9 +102,21 @@ NN_CASES = [
         {"optimizer": "sgd", "lr": 1e-2, "grad_clip": 1.0, "loss": "huber"},
         id="sgd-clip-huber",
     ),
+    pytest.param({"n_ensemble": 2}, id="ensemble"),
+    pytest.param({"multi_output": "separate"}, id="separate"),
     pytest.param(
         {"multi_output": "separate", "n_ensemble": 2, "optimizer": "adam"},
         id="ensemble-of-separate-nets",
+    ),
+    *[pytest.param({"base": base}, id=f"base-{base}") for base in BASES],
+    *[
+        pytest.param({"input_transform": kind}, id=f"input-{kind}")
+        for kind in ("standard", "log", "none")
+    ],
+    pytest.param({"hidden_layer_sizes": (), "linear_skip": True}, id="no-hidden-layer"),
+    pytest.param(
+        {"linear_skip": True, "activation": "tanh", "optimizer": "signagree"},
+        id="linear-skip-signagree",
     ),
     pytest.param(
         {"batch_growth": True, "optimizer": "adam", "loss": "relative"},
@@ -183,7 +201,25 @@ def test_file_layout_and_header(fitted, tmp_path):
     assert header["sknnfit_version"] == sknnfit.__version__
     assert header["meta_sha256"] == hashlib.sha256(meta).hexdigest()
     assert header["tensors_sha256"] == hashlib.sha256(tensors).hexdigest()
-    assert b"__class__" in meta  # classes are named, resolved from a fixed table
+    # Format 2 describes no net: nets are rebuilt from the plan, so no class is
+    # named (only net_params can hold one).
+    assert b"__class__" not in meta
+    assert b"sknnfit.modules" not in meta and b"torch.optim" not in meta
+    estimator = json.loads(meta)["estimator"]
+    assert [set(item) for item in estimator["nets"]] == [{"group", "history"}]
+    keys = set(safetensors.torch.load(tensors))
+    weights = {k for k in keys if k.startswith("nets_.0.module.")}
+    assert weights == {f"nets_.0.module.{k}" for k in fitted.net_.module_.state_dict()}
+    assert keys - weights == {
+        "input_transformer_.scale.mean_",
+        "input_transformer_.scale.scale_",
+        "input_transformer_.scale.var_",
+        "residual_scale_",
+        "x_max_",
+        "x_min_",
+        "y_mean_",
+        "y_scale_",
+    }
     assert not list(tmp_path.glob(".sknnfit-*"))  # no temporary file left
 
 
@@ -205,6 +241,23 @@ def test_load_never_unpickles(fitted, data, tmp_path, monkeypatch):
     other = load(tmp_path / "m.sknnfit")
     monkeypatch.undo()
     np.testing.assert_array_equal(other.predict(X), fitted.predict(X))
+
+
+LOAD_ALONE = textwrap.dedent(
+    """
+    import sys
+    from sknnfit import load
+    load(sys.argv[1])
+    assert not [m for m in sys.modules if m.startswith("sknnfit.bench")]
+    """
+)
+
+
+def test_load_does_not_import_the_benchmark_harness(fitted, tmp_path):
+    save(fitted, tmp_path / "m.sknnfit")
+    subprocess.run(
+        [sys.executable, "-c", LOAD_ALONE, str(tmp_path / "m.sknnfit")], check=True
+    )
 
 
 def test_load_leaves_the_global_torch_generator_alone(fitted, tmp_path):
@@ -306,14 +359,84 @@ def test_newer_format_version_is_refused(saved):
         load(saved)
 
 
-def test_class_outside_the_table_is_refused_even_with_valid_checksums(saved):
+def test_a_class_of_the_table_in_net_params_round_trips(small_nn, data, tmp_path):
+    X, y = data
+    model = small_nn(net_params={"criterion": WeightedLoss}).fit(X, y)
+    save(model, tmp_path / "m.sknnfit")
+    other = load(tmp_path / "m.sknnfit")
+    assert other.net_params == {"criterion": WeightedLoss}
+    np.testing.assert_array_equal(other.predict(X), model.predict(X))
+
+
+def test_class_outside_the_table_is_refused_even_with_valid_checksums(
+    small_nn, data, tmp_path
+):
     # An attacker can recompute checksums; naming a callable must still fail.
+    X, y = data
+    path = tmp_path / "m.sknnfit"
+    save(small_nn(net_params={"criterion": WeightedLoss}).fit(X, y), path)
     rewrite(
-        saved,
+        path,
+        meta=lambda m: m.replace(
+            b'"sknnfit.training.losses.WeightedLoss"', b'"os.system"'
+        ),
+    )
+    with pytest.raises(ValueError, match=r"names the class 'os\.system'"):
+        load(path)
+
+
+# ------------------------------------------------------------------ format 1
+
+
+@pytest.fixture
+def format_1_file(tmp_path):
+    """A copy of a file written by the last sknnfit of format 1."""
+    path = tmp_path / "v1.sknnfit"
+    path.write_bytes((DATA / "golden_ensemble.sknnfit").read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        assert json.loads(zf.read("header.json"))["format_version"] == 1
+    return path
+
+
+def test_format_1_file_loads_and_saves_as_format_2(format_1_file, tmp_path):
+    X = np.random.default_rng(5).uniform(-1, 1, size=(20, 3))
+    old = load(format_1_file)
+    assert [group for group, _ in old.nets_] == [[0], [0]]
+    save(old, tmp_path / "v2.sknnfit")
+    new = load(tmp_path / "v2.sknnfit")
+    np.testing.assert_array_equal(new.predict(X), old.predict(X))
+    assert_same_state(old, new)
+
+
+def test_format_1_file_of_a_model_without_nets_list_loads(format_1_file):
+    # Models from before nets_ existed were saved with one net and no groups.
+    def drop_groups(meta):
+        meta = json.loads(meta)
+        estimator = meta["estimator"]
+        estimator["has_nets_list"] = False
+        estimator["nets"] = [dict(estimator["nets"][0], group=None)]
+        return json.dumps(meta).encode()
+
+    X = np.random.default_rng(5).uniform(-1, 1, size=(20, 3))
+    first = load(format_1_file).nets_[0][1].module_
+    rewrite(format_1_file, meta=drop_groups)
+    model = load(format_1_file)
+    assert [group for group, _ in model.nets_] == [[0]]
+    assert model.net_ is model.nets_[0][1]
+    for a, b in zip(model.net_.module_.parameters(), first.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert model.predict(X).shape == (20,)
+
+
+def test_format_1_net_parameters_naming_an_unknown_class_are_refused(format_1_file):
+    # Format 1 stored every skorch parameter of the nets; they are ignored, but
+    # only once each class they name is known.
+    rewrite(
+        format_1_file,
         meta=lambda m: m.replace(b'"sknnfit.modules.MLP"', b'"os.system"'),
     )
     with pytest.raises(ValueError, match=r"names the class 'os\.system'"):
-        load(saved)
+        load(format_1_file)
 
 
 def test_attribute_that_shadows_a_method_is_refused(saved):
@@ -395,6 +518,22 @@ def test_fitted_on_cuda_loads_and_predicts_without_cuda(small_nn, tmp_path):
     on_gpu = model.predict(X)
     np.testing.assert_array_equal(pickled, safe)
     np.testing.assert_allclose(pickled, on_gpu, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_file_of_a_cuda_model_loads_on_the_cpu(fitted, data, saved):
+    # As a file saved on a GPU says: the weights are stored on the CPU anyway.
+    X, _ = data
+
+    def on_cuda(meta):
+        assert b'"device_": "cpu"' in meta
+        return meta.replace(b'"device_": "cpu"', b'"device_": "cuda"')
+
+    rewrite(saved, meta=on_cuda)
+    other = load(saved)
+    assert other.device_ == "cpu"
+    assert all(net.device == "cpu" for _, net in other.nets_)
+    np.testing.assert_array_equal(other.predict(X), fitted.predict(X))
 
 
 @pytest.mark.parametrize("n_rows", [100, 400])  # base="auto" -> linear, poly2

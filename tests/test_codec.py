@@ -1,0 +1,154 @@
+"""The codec of the data-only format: values to JSON and tensors, and rebuilding.
+
+Whole-file behaviour (round trips of fitted models, refusals, checksums) is in
+``test_persistence.py``.
+"""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from sknnfit._codec import Decoder, Encoder, _n_inputs
+from sknnfit.features import INPUT_TRANSFORMS, make_input_transformer
+from sknnfit.modules import MLP
+from sknnfit.training import WeightedLoss
+
+
+def round_trip(value):
+    enc = Encoder()
+    # Through JSON text, as in a file.
+    encoded = json.loads(json.dumps(enc(value, "value"), allow_nan=True))
+    return Decoder(enc.tensors)(encoded), encoded, enc.tensors
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        "text",
+        3,
+        2.5,
+        float("nan"),
+        (1, (2, "a")),
+        [1, [2.0, None]],
+        {"a": 1, "b": {"c": (1, 2)}},
+        {"__tensor__": "not a reference", "__tuple__": [1]},  # keys that are tags
+    ],
+    ids=repr,
+)
+def test_plain_values_round_trip(value):
+    decoded, _, tensors = round_trip(value)
+    assert tensors == {}
+    if value != value:  # NaN
+        assert decoded != decoded
+    else:
+        assert decoded == value
+        assert type(decoded) is type(value)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.bool_])
+def test_numpy_scalars_keep_their_dtype(dtype):
+    decoded, _, _ = round_trip(dtype(1))
+    assert decoded == 1
+    assert type(decoded) is dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.uint8])
+def test_numeric_arrays_go_to_tensors(dtype):
+    array = np.arange(6, dtype=dtype).reshape(2, 3)
+    decoded, encoded, tensors = round_trip({"a": array})
+    assert encoded == {"a": {"__tensor__": "value['a']"}}
+    assert list(tensors) == ["value['a']"]
+    np.testing.assert_array_equal(decoded["a"], array)
+    assert decoded["a"].dtype == array.dtype
+
+
+@pytest.mark.parametrize("dtype", [object, "U3"])
+def test_string_arrays_stay_in_the_json(dtype):
+    names = np.array(["dose", "t", "c"], dtype=dtype)
+    decoded, _, tensors = round_trip(names)
+    assert tensors == {}
+    np.testing.assert_array_equal(decoded, names)
+    assert decoded.dtype == names.dtype
+
+
+def test_a_device_is_stored_as_its_name():
+    assert round_trip(torch.device("cpu"))[0] == "cpu"
+
+
+def test_a_class_of_the_table_round_trips():
+    decoded, encoded, _ = round_trip({"criterion": WeightedLoss})
+    assert encoded == {
+        "criterion": {"__class__": "sknnfit.training.losses.WeightedLoss"}
+    }
+    assert decoded == {"criterion": WeightedLoss}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.complex128(1j),
+        np.array([1j]),
+        np.array([{"a": 1}], dtype=object),
+        {1: "integer key"},
+        torch.nn.MSELoss,  # a class, but not one of the table
+        len,
+        object(),
+    ],
+    ids=lambda v: type(v).__name__,
+)
+def test_values_that_are_not_data_are_refused_by_name(value):
+    with pytest.raises(ValueError, match=r"net_params\['x'\].*cannot be stored"):
+        Encoder()({"x": value}, "net_params")
+
+
+def test_a_class_outside_the_table_is_refused_when_decoding():
+    with pytest.raises(ValueError, match=r"names the class 'os\.system'"):
+        Decoder({})({"__class__": "os.system"})
+
+
+@pytest.mark.parametrize(
+    ("sizes", "linear_skip"), [((8, 4), False), ((8,), True), ((), True), ((), False)]
+)
+def test_n_inputs_is_read_from_the_module_state(sizes, linear_skip):
+    module = MLP(5, 2, hidden_layer_sizes=sizes, linear_skip=linear_skip)
+    assert _n_inputs(module.state_dict()) == 5
+
+
+# ------------------------------------------------- transformers for known columns
+
+# A column spanning decades, a positive one that does not, a signed one.
+X_MIXED = np.column_stack(
+    [np.logspace(-2, 2, 10), np.linspace(1, 2, 10), np.linspace(-1, 1, 10)]
+)
+
+
+def describe(transformer):
+    steps = getattr(transformer, "steps", [("step", transformer)])
+    return [(name, type(step).__name__, step.get_params()) for name, step in steps]
+
+
+@pytest.mark.parametrize("kind", INPUT_TRANSFORMS)
+def test_input_transformer_for_known_log_columns_is_the_one_built_from_data(kind):
+    from_data, columns = make_input_transformer(kind, X_MIXED)
+    known, same = make_input_transformer(kind, log_columns=columns)
+    assert same == columns
+    assert describe(known) == describe(from_data)
+    np.testing.assert_array_equal(
+        known.fit_transform(X_MIXED), from_data.fit_transform(X_MIXED)
+    )
+
+
+@pytest.mark.parametrize("kind", ["standard", "none"])
+def test_kinds_without_logs_refuse_log_columns(kind):
+    with pytest.raises(ValueError, match=rf"input_transform='{kind}' takes the log"):
+        make_input_transformer(kind, log_columns=[0])
+
+
+@pytest.mark.parametrize("kind", ["auto", "log"])
+def test_kinds_that_choose_columns_need_x_or_the_columns(kind):
+    with pytest.raises(ValueError, match="pass X or log_columns"):
+        make_input_transformer(kind)
