@@ -10,7 +10,7 @@ from sklearn.linear_model import Ridge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknnfit import NNRegressor, TargetTransformRegressor
-from sknnfit.baselines import PerOutputRegressor, PolynomialRegressor
+from sknnfit.bench.baselines import PerOutputRegressor, PolynomialRegressor
 from sknnfit.targets import TARGETS
 
 # check_regressor_multioutput fits make_regression targets (both signs) without

@@ -266,86 +266,6 @@ def test_log_appended_for_columns_spanning_more_than_a_decade(small_nn):
     assert model.input_transformer_.transform(X[:3]).shape == (3, 4)
 
 
-@pytest.mark.parametrize(
-    ("optimizer", "n_train", "hidden", "expected"),
-    [
-        # A small network: only the step rule binds (batches of 1024 rows).
-        ("adamw", 100_000, (8,), 400),  # 98 steps per epoch: capped at 400
-        ("adamw", 200_000, (8,), 230),  # 196 steps: 45,000 / 196 rounded up
-        ("adamw", 1_000_000, (8,), 200),  # 977 steps: never fewer than 200...
-        # ... unless the work cap binds: 50 inputs, 19 outputs, 42,003 parameters
-        # (87,571 with three layers of 192).
-        ("adamw", 200_000, (128, 128, 128), 230),  # cap 238 > the step rule
-        ("adamw", 200_000, (192, 192, 192), 114),  # 2.0e12 / (200,000 x 87,571)
-        ("adamw", 2_000_000, (128, 128, 128), 23),
-        ("lbfgs", 100_000, (8,), 200),
-    ],
-)
-def test_max_epochs_auto(optimizer, n_train, hidden, expected):
-    model = NNRegressor(hidden)
-    model.n_outputs_ = 19
-    model.hidden_layer_sizes_, model.precision_ = hidden, "float32"
-    model.optimizer_, model.batch_size_ = optimizer, 1024
-    assert model._resolve_max_epochs(n_train, 50) == expected
-    model.set_params(max_epochs=7)
-    assert model._resolve_max_epochs(n_train, 50) == 7
-
-
-def test_max_epochs_auto_allows_more_work_in_bfloat16():
-    model = NNRegressor()
-    model.n_outputs_ = 19
-    model.hidden_layer_sizes_ = (192, 192, 192)
-    model.optimizer_, model.batch_size_ = "adamw", 1024
-    # 1.5 x 2.0e12 / (200,000 rows x 87,571 parameters), below the 230-step rule.
-    model.precision_ = "bfloat16"
-    assert model._resolve_max_epochs(200_000, 50) == 171
-    model.precision_ = "float32"
-    assert model._resolve_max_epochs(200_000, 50) == 114
-
-
-@pytest.mark.parametrize(
-    ("n_train", "n_outputs", "multi_output", "native", "layers", "precision"),
-    [
-        # Large: at least 1,000,000 target values per network.
-        (200_000, 19, "shared", True, (192, 192, 192), "bfloat16"),  # steep25x19
-        (200_000, 19, "shared", False, (192, 192, 192), "float32"),  # no bfloat16
-        (1_000_000, 1, "shared", True, (192, 192, 192), "bfloat16"),
-        # Small: below it.
-        (999_999, 1, "shared", True, (128, 128, 128), "float32"),
-        (100_000, 1, "shared", True, (128, 128, 128), "float32"),  # formula5
-        (20_000, 25, "shared", True, (128, 128, 128), "float32"),  # identity25
-        # One net per output learns one output's values.
-        (200_000, 19, "separate", True, (128, 128, 128), "float32"),
-    ],
-)
-def test_auto_architecture_widens_for_large_data(
-    monkeypatch, n_train, n_outputs, multi_output, native, layers, precision
-):
-    import sknnfit.estimators as est_module
-
-    monkeypatch.setattr(est_module, "native_bfloat16", lambda device: native)
-    model = NNRegressor(multi_output=multi_output)
-    model.n_outputs_, model.device_ = n_outputs, "cpu"
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # "auto" never warns about emulation
-        model._resolve_architecture(n_train)
-    assert model.hidden_layer_sizes_ == layers
-    assert model.precision_ == precision
-
-
-def test_explicit_architecture_is_kept_on_large_data(monkeypatch):
-    import sknnfit.estimators as est_module
-
-    monkeypatch.setattr(est_module, "native_bfloat16", lambda device: True)
-    model = NNRegressor((64, 64), precision="float32")
-    model.n_outputs_, model.device_ = 19, "cpu"
-    model._resolve_architecture(200_000)
-    assert (model.hidden_layer_sizes_, model.precision_) == ((64, 64), "float32")
-    model.set_params(hidden_layer_sizes=(16,), precision="bfloat16")
-    model._resolve_architecture(10)
-    assert (model.hidden_layer_sizes_, model.precision_) == ((16,), "bfloat16")
-
-
 def test_auto_architecture_is_recorded_and_built(smooth_data):
     X, y = smooth_data
     model = NNRegressor(max_epochs=2, random_state=0)
@@ -392,9 +312,9 @@ def test_max_epochs_auto_is_recorded():
 def test_precision_sets_the_training_arithmetic(
     small_nn, smooth_data, precision, monkeypatch
 ):
-    import sknnfit.estimators as est_module
+    import sknnfit._auto as auto_module
 
-    monkeypatch.setattr(est_module, "native_bfloat16", lambda device: True)
+    monkeypatch.setattr(auto_module, "native_bfloat16", lambda device: True)
     X, y = smooth_data
     seen = []
 
@@ -425,9 +345,9 @@ def test_precision_sets_the_training_arithmetic(
 
 
 def test_bfloat16_training_still_fits(small_nn, smooth_data, monkeypatch):
-    import sknnfit.estimators as est_module
+    import sknnfit._auto as auto_module
 
-    monkeypatch.setattr(est_module, "native_bfloat16", lambda device: True)
+    monkeypatch.setattr(auto_module, "native_bfloat16", lambda device: True)
     X, y = smooth_data
     full = small_nn(hidden_layer_sizes=(32, 32), max_epochs=150, optimizer="adam")
     mixed = clone(full).set_params(precision="bfloat16")
@@ -440,16 +360,16 @@ def test_bfloat16_training_still_fits(small_nn, smooth_data, monkeypatch):
 
 
 def test_bfloat16_without_native_support_warns(small_nn, smooth_data, monkeypatch):
-    import sknnfit.estimators as est_module
+    import sknnfit._auto as auto_module
 
     X, y = smooth_data
-    monkeypatch.setattr(est_module, "native_bfloat16", lambda device: False)
+    monkeypatch.setattr(auto_module, "native_bfloat16", lambda device: False)
     with pytest.warns(
         UserWarning, match=r"no native bfloat16.*precision='float32'"
     ) as record:
         small_nn(**NN16, precision="bfloat16").fit(X, y)
     assert record[0].filename == __file__  # points at the caller's fit
-    monkeypatch.setattr(est_module, "native_bfloat16", lambda device: True)
+    monkeypatch.setattr(auto_module, "native_bfloat16", lambda device: True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         small_nn(**NN16, precision="bfloat16").fit(X, y)

@@ -14,7 +14,8 @@ from sknnfit.exceptions import (
     DivergenceWarning,
     FitInterruptedWarning,
 )
-from sknnfit.training import TensorBatchIterator, TrainingMonitor
+from sknnfit.training import TensorBatchIterator
+from sknnfit.training.stopping import BestWeights, stop_reason
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sknnfit.exceptions.ExtrapolationWarning",
@@ -28,8 +29,8 @@ pytestmark = pytest.mark.filterwarnings(
 ADAM16 = {"hidden_layer_sizes": (16,), "max_epochs": 5, "optimizer": "adam"}
 
 
-def monitor_of(model):
-    return dict(model.net_.callbacks_)["sknnfit_monitor"]
+def divergence_of(model):
+    return dict(model.net_.callbacks_)["sknnfit_divergence"]
 
 
 # ---------------------------------------------------------------------- divergence
@@ -77,7 +78,7 @@ def test_nan_loss_restores_last_good_weights_and_lowers_lr(small_nn, normal_data
         hidden_layer_sizes=(16,), optimizer="adam", max_epochs=1, **kw
     ).fit(X, y)
     np.testing.assert_array_equal(model.predict(X), one_epoch.predict(X))
-    assert monitor_of(model).recoveries_ == [("epoch 2", pytest.approx(1e-3))]
+    assert divergence_of(model).recoveries_ == [("epoch 2", pytest.approx(1e-3))]
     assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3)
     assert np.isnan(model.loss_curve_[1])
 
@@ -141,7 +142,7 @@ def test_huge_learning_rate_recovers_or_raises_never_nan(small_nn, normal_data, 
     messages = [str(w.message) for w in caught if w.category is DivergenceWarning]
     assert len(messages) == 1
     assert "Restored the last good weights and lowered the learning rate" in messages[0]
-    assert monitor_of(model).recoveries_[-1][1] < params["lr"]
+    assert divergence_of(model).recoveries_[-1][1] < params["lr"]
     assert np.isfinite(model.predict(X)).all()
 
 
@@ -223,17 +224,17 @@ def test_grad_clip_keeps_a_huge_learning_rate_finite(small_nn, normal_data):
 
 @pytest.fixture
 def interrupt_after_epoch(monkeypatch):
-    """Make the monitor raise KeyboardInterrupt, as a Ctrl-C would, after an epoch."""
+    """Raise KeyboardInterrupt, as a Ctrl-C would, after an epoch's best check."""
 
     def arm(epoch):
-        original = TrainingMonitor.on_epoch_end
+        original = BestWeights.on_epoch_end
 
         def on_epoch_end(self, net, **kwargs):
             original(self, net, **kwargs)
             if len(net.history) == epoch:
                 raise KeyboardInterrupt
 
-        monkeypatch.setattr(TrainingMonitor, "on_epoch_end", on_epoch_end)
+        monkeypatch.setattr(BestWeights, "on_epoch_end", on_epoch_end)
 
     return arm
 
@@ -329,7 +330,7 @@ def test_early_stopping_is_not_reported_as_an_interrupt(small_nn, normal_data):
         warnings.simplefilter("error", FitInterruptedWarning)
         model.fit(X, y)
     assert model.n_epochs_ == 3  # the first epoch, then `patience` misses
-    assert monitor_of(model).stopped_early_
+    assert stop_reason(model.net_) == "early_stopping"
 
 
 # ---------------------------------------------------------------- reproducibility

@@ -1,0 +1,152 @@
+"""The "auto" rules of NNRegressor, resolved by make_plan from the data's sizes."""
+
+import dataclasses
+import warnings
+
+import pytest
+
+import sknnfit._auto
+from sknnfit import NNRegressor
+from sknnfit._auto import Plan, fitted_plan, make_plan
+
+
+def plan_for(n_train, n_outputs=19, n_inputs=50, **params):
+    """The plan of NNRegressor(**params) for data of this size (no validation)."""
+    return make_plan(
+        NNRegressor(**params).get_params(),
+        n_samples=n_train,
+        n_train=n_train,
+        n_features=n_inputs,
+        n_inputs=n_inputs,
+        n_outputs=n_outputs,
+    )
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "n_train", "hidden", "expected"),
+    [
+        # A small network: only the step rule binds (batches of 1024 rows).
+        ("adamw", 100_000, (8,), 400),  # 98 steps per epoch: capped at 400
+        ("adamw", 200_000, (8,), 230),  # 196 steps: 45,000 / 196 rounded up
+        ("adamw", 1_000_000, (8,), 200),  # 977 steps: never fewer than 200...
+        # ... unless the work cap binds: 50 inputs, 19 outputs, 42,003 parameters
+        # (87,571 with three layers of 192).
+        ("adamw", 200_000, (128, 128, 128), 230),  # cap 238 > the step rule
+        ("adamw", 200_000, (192, 192, 192), 114),  # 2.0e12 / (200,000 x 87,571)
+        ("adamw", 2_000_000, (128, 128, 128), 23),
+        ("lbfgs", 100_000, (8,), 200),
+    ],
+)
+def test_max_epochs_auto(optimizer, n_train, hidden, expected):
+    params = {"optimizer": optimizer, "batch_size": 1024, "precision": "float32"}
+    assert plan_for(n_train, hidden_layer_sizes=hidden, **params).max_epochs == expected
+    given = plan_for(n_train, hidden_layer_sizes=hidden, max_epochs=7, **params)
+    assert given.max_epochs == 7
+
+
+def test_max_epochs_auto_allows_more_work_in_bfloat16():
+    params = {"hidden_layer_sizes": (192, 192, 192), "optimizer": "adamw"}
+    params["batch_size"] = 1024
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # emulated bfloat16 here
+        # 1.5 x 2.0e12 / (200,000 rows x 87,571 parameters), below the step rule.
+        assert plan_for(200_000, precision="bfloat16", **params).max_epochs == 171
+    assert plan_for(200_000, precision="float32", **params).max_epochs == 114
+
+
+@pytest.mark.parametrize(
+    ("n_train", "n_outputs", "multi_output", "native", "layers", "precision"),
+    [
+        # Large: at least 1,000,000 target values per network.
+        (200_000, 19, "shared", True, (192, 192, 192), "bfloat16"),
+        (200_000, 19, "shared", False, (192, 192, 192), "float32"),  # no bfloat16
+        (1_000_000, 1, "shared", True, (192, 192, 192), "bfloat16"),
+        # Small: below it.
+        (999_999, 1, "shared", True, (128, 128, 128), "float32"),
+        (100_000, 1, "shared", True, (128, 128, 128), "float32"),
+        (20_000, 25, "shared", True, (128, 128, 128), "float32"),
+        # One net per output learns one output's values.
+        (200_000, 19, "separate", True, (128, 128, 128), "float32"),
+    ],
+)
+def test_auto_architecture_widens_for_large_data(
+    monkeypatch, n_train, n_outputs, multi_output, native, layers, precision
+):
+    monkeypatch.setattr(sknnfit._auto, "native_bfloat16", lambda device: native)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "auto" never warns about emulation
+        plan = plan_for(n_train, n_outputs, multi_output=multi_output, device="cpu")
+    assert (plan.hidden_layer_sizes, plan.precision) == (layers, precision)
+
+
+def test_explicit_architecture_is_kept_on_large_data(monkeypatch):
+    monkeypatch.setattr(sknnfit._auto, "native_bfloat16", lambda device: True)
+    plan = plan_for(200_000, hidden_layer_sizes=(64, 64), precision="float32")
+    assert (plan.hidden_layer_sizes, plan.precision) == ((64, 64), "float32")
+    plan = plan_for(10, hidden_layer_sizes=(16,), precision="bfloat16")
+    assert (plan.hidden_layer_sizes, plan.precision) == ((16,), "bfloat16")
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "n_train", "expected"),
+    [
+        ("lbfgs", 1000, 1000),  # L-BFGS takes the full batch
+        ("adamw", 64 * 100, 128),  # about 1/64 of the rows, a power of two
+        ("adamw", 100, 32),  # at least 32 ...
+        ("adamw", 10, 10),  # ... but never more than the rows
+        ("adamw", 10**6, 1024),  # at most 1024
+    ],
+)
+def test_batch_size_auto(optimizer, n_train, expected):
+    assert plan_for(n_train, optimizer=optimizer).batch_size == expected
+
+
+def test_optimizer_auto_takes_lbfgs_for_small_work_only():
+    assert plan_for(1000, n_outputs=1, n_inputs=3).optimizer == "lbfgs"
+    assert plan_for(200_000).optimizer == "adamw"
+    # lr and schedule follow the optimizer.
+    small = plan_for(1000, n_outputs=1, n_inputs=3)
+    assert (small.lr, small.lr_schedule) == (1.0, "none")
+    large = plan_for(200_000)
+    assert (large.lr, large.lr_schedule) == (5e-3, "onecycle")
+
+
+def test_onecycle_with_batch_growth_is_refused():
+    with pytest.raises(ValueError, match="batch_growth"):
+        plan_for(1000, lr_schedule="onecycle", batch_growth=True)
+    assert plan_for(1000, batch_growth=True, optimizer="adam").lr_schedule == "cosine"
+
+
+def test_groups_follow_multi_output_and_ensemble():
+    assert plan_for(100, 3).groups == ((0, 1, 2),)
+    assert plan_for(100, 2, multi_output="separate", n_ensemble=2).groups == (
+        (0,),
+        (1,),
+        (0,),
+        (1,),
+    )
+
+
+def test_plan_is_frozen_and_names_the_fitted_attributes():
+    plan = plan_for(100)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.lr = 1.0
+    attributes = plan.attributes()
+    assert attributes["optimizer_"] == plan.optimizer
+    assert attributes["base_kind_"] == plan.base_kind
+    assert set(attributes) >= {"max_epochs_", "batch_size_", "device_", "loss_"}
+
+
+def test_fitted_plan_reads_back_the_plan_a_fit_used(small_nn):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 2)), rng.normal(size=(60, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = small_nn(multi_output="separate").fit(X, y)
+    plan = fitted_plan(model)
+    assert isinstance(plan, Plan)
+    assert plan.groups == ((0,), (1,))
+    for name, value in plan.attributes().items():
+        assert getattr(model, name) == value
