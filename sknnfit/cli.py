@@ -398,7 +398,9 @@ def _write_files(args, df, summary, predictions):
     written = [args.out / "results.csv", args.out / "summary.csv"]
     df.to_csv(written[0], index=False)
     summary.to_csv(written[1], index=False)
-    if not args.no_plots:
+    # A fit cut short by Ctrl-C has no predictions to draw.
+    predictions = {k: v for k, v in predictions.items() if v["y_pred"] is not None}
+    if predictions and not args.no_plots:
         from .bench.plots import save_plots
 
         written += save_plots(predictions, args.out)
@@ -406,7 +408,12 @@ def _write_files(args, df, summary, predictions):
 
 
 def _print_report(args, df, summary, elapsed, written):
-    from .bench.report import format_summary, format_warnings
+    from .bench.report import (
+        format_interrupted,
+        format_summary,
+        format_warnings,
+        mark_interrupted,
+    )
 
     spread = (
         "median ±half the min-max range over seeds"
@@ -415,10 +422,13 @@ def _print_report(args, df, summary, elapsed, written):
     )
     print(f"\nTest metrics, {spread}.")
     print("nrmse is the RMSE over the std of y: 0 is perfect, 1 predicts the mean.\n")
-    print(format_summary(summary))
+    print(format_summary(mark_interrupted(summary, df)))
     warned = format_warnings(df)
     if warned:
         print(f"\n{warned}")
+    interrupted = format_interrupted(df)
+    if interrupted:
+        print(f"\n{interrupted}")
     print(f"\n{len(df)} fits in {elapsed:.0f} s. Wrote:")
     for path in written:
         print(f"  {path}")
@@ -449,9 +459,15 @@ def _compare(args):
         return_predictions=True,
     )
     elapsed = time.perf_counter() - start
-    summary = summarize(df)
-    written = _write_files(args, df, summary, predictions)
-    _print_report(args, df, summary, elapsed, written)
+    if not df.empty:
+        summary = summarize(df)
+        written = _write_files(args, df, summary, predictions)
+        _print_report(args, df, summary, elapsed, written)
+    if df.attrs.get("interrupted"):  # Ctrl-C: compare kept what finished
+        if df.empty:
+            print("\nNo fit finished; nothing written.")
+        print("sknnfit compare: interrupted by the user", file=sys.stderr)
+        return 130
     return 0
 
 
@@ -466,7 +482,10 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 2 on a usage or input error (printed without a traceback).
+        0 on success, 2 on a usage or input error (printed without a traceback),
+        130 when Ctrl-C stopped the command. ``sknnfit compare`` then prints
+        and writes the fits that finished, marking the one cut short with
+        ``*``, and says "interrupted by the user".
     """
     parser = _build_parser()
     args = parser.parse_args(argv)
@@ -475,3 +494,6 @@ def main(argv=None):
     except (CLIError, ValueError, ImportError) as exc:
         print(f"sknnfit {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\nsknnfit {args.command}: interrupted by the user", file=sys.stderr)
+        return 130

@@ -117,3 +117,96 @@ def test_help_states_the_defaults(capsys):
     assert "--problem formula5" in out
     assert "--seeds 1" in out
     assert str(DEFAULT_MAX_TRAIN) in out
+
+
+def test_ctrl_c_prints_and_writes_what_finished_and_exits_130(
+    tmp_path, capsys, monkeypatch
+):
+    from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
+
+    def interrupted_fit(self, X, y, **kwargs):
+        raise KeyboardInterrupt  # a Ctrl-C during the hgb fit
+
+    def never_fit(self, X, y, **kwargs):
+        raise AssertionError("a fit after the Ctrl-C started")
+
+    monkeypatch.setattr(HistGradientBoostingRegressor, "fit", interrupted_fit)
+    monkeypatch.setattr(RandomForestRegressor, "fit", never_fit)
+    out_dir = tmp_path / "out"
+    args = ["compare", "--problem", "square", "--models", "poly,hgb,rf"]
+    status = main([*args, "--seeds", "2", *FAST, "--out", str(out_dir)])
+    assert status == 130
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    assert "interrupted by the user" in captured.err
+    # The partial table: poly's two seeds, hgb marked, rf absent.
+    assert "poly " in captured.out and "hgb *" in captured.out
+    table = captured.out.split("Test metrics")[1].splitlines()
+    assert not any(line.startswith("rf ") for line in table)
+    assert "3 of 6 fits finished" in captured.out
+    assert "* square / hgb seed 0 was cut short" in captured.out
+    results = pd.read_csv(out_dir / "results.csv")
+    assert results[["model", "seed"]].values.tolist() == [
+        ["poly", 0],
+        ["poly", 1],
+        ["hgb", 0],
+    ]
+    assert results["interrupted"].tolist() == [False, False, True]
+    assert results["nrmse"].isna().tolist() == [False, False, True]
+    summary = pd.read_csv(out_dir / "summary.csv")
+    assert summary["model"].tolist() == ["poly", "hgb"]  # unmarked in the file
+    assert (out_dir / "square_pred_vs_true.png").exists()
+
+
+def test_ctrl_c_in_the_first_fit_exits_130(tmp_path, capsys, monkeypatch):
+    from sknnfit.bench.baselines import PolynomialRegressor
+
+    def interrupted_fit(self, X, y, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(PolynomialRegressor, "fit", interrupted_fit)
+    out_dir = tmp_path / "out"
+    args = ["compare", "--problem", "square", "--models", "poly", *FAST]
+    assert main([*args, "--out", str(out_dir)]) == 130
+    captured = capsys.readouterr()
+    assert "hgb" not in captured.out and "Traceback" not in captured.err
+    assert "interrupted by the user" in captured.err
+    # The cut fit is still a row: what finished, and how, is written down.
+    results = pd.read_csv(out_dir / "results.csv")
+    assert results["interrupted"].tolist() == [True]
+    assert not list(out_dir.glob("*.png"))  # nothing to draw
+
+
+def test_ctrl_c_outside_the_fits_exits_130_without_traceback(capsys, monkeypatch):
+    import sknnfit.bench
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sknnfit.bench, "compare", interrupted)
+    assert main(["compare", "--problem", "square", "--models", "poly", *FAST]) == 130
+    captured = capsys.readouterr()
+    assert captured.err.strip() == "sknnfit compare: interrupted by the user"
+
+
+def test_python_m_sknnfit_exits_130_on_ctrl_c(tmp_path):
+    """A real SIGINT in a subprocess: status 130, partial results, no traceback."""
+    code = (
+        "import signal, sys\n"
+        "from sklearn.ensemble import HistGradientBoostingRegressor as H\n"
+        "H.fit = lambda self, X, y: signal.raise_signal(signal.SIGINT)\n"
+        "from sknnfit.cli import main\n"
+        "raise SystemExit(main(sys.argv[1:]))\n"
+    )
+    args = ["compare", "--problem", "square", "--models", "poly,hgb,rf", *FAST]
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args, "--no-plots", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 130
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().endswith("sknnfit compare: interrupted by the user")
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert results["model"].tolist() == ["poly", "hgb"]

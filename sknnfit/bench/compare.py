@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from .._compat import _safe_indexing
 from ..datasets import make_problem, problem_info
+from ._interrupt import fit_was_interrupted
 from ._tasks import _problem_kwargs_for, _resolve_problems, _seeds, make_tasks
 from .metrics import SCORE_KEYS, score_all
 from .models import _resolve_models
@@ -103,12 +104,17 @@ def _task_data(task, X, y):
 def _fit_predict(task, X_train, y_train, X_test):
     """Fit the task's estimator and predict, timed, recording every warning.
 
-    Returns ``(y_pred, fit_seconds, predict_seconds, error, caught)``: ``error``
-    is ``"ExceptionType: message"`` when the fit failed under
-    ``errors="record"`` (the other results are then None), else None.
+    Returns a dict: ``y_pred``, ``fit_seconds``, ``predict_seconds``,
+    ``error`` (``"ExceptionType: message"`` when the fit failed under
+    ``errors="record"``, else None), ``caught`` (the warnings) and
+    ``interrupted``: True when Ctrl-C cut the fit short (a
+    ``KeyboardInterrupt`` out of fit or predict, or a fit that kept its weights
+    and said so, see :func:`fit_was_interrupted`); such a model is not asked
+    to predict.
     """
     estimator = task["estimator"]
-    y_pred = fit_seconds = predict_seconds = error = None
+    out = dict.fromkeys(("y_pred", "fit_seconds", "predict_seconds", "error"))
+    out["interrupted"] = False
     # Record every warning, repeated ones included, instead of letting them
     # scroll past (or vanish in a worker's log); the counts go in the frame.
     with warnings.catch_warnings(record=True) as caught:
@@ -116,15 +122,20 @@ def _fit_predict(task, X_train, y_train, X_test):
         try:
             start = time.perf_counter()
             estimator.fit(X_train, y_train)
-            fit_seconds = time.perf_counter() - start
-            start = time.perf_counter()
-            y_pred = estimator.predict(X_test)
-            predict_seconds = time.perf_counter() - start
+            out["fit_seconds"] = time.perf_counter() - start
+            out["interrupted"] = fit_was_interrupted(estimator, caught)
+            if not out["interrupted"]:
+                start = time.perf_counter()
+                out["y_pred"] = estimator.predict(X_test)
+                out["predict_seconds"] = time.perf_counter() - start
+        except KeyboardInterrupt:
+            out["interrupted"] = True
         except Exception as exc:
             if task["errors"] == "raise":
                 raise
-            error = f"{type(exc).__name__}: {exc}"[:_MAX_MESSAGE_CHARS]
-    return y_pred, fit_seconds, predict_seconds, error, caught
+            out["error"] = f"{type(exc).__name__}: {exc}"[:_MAX_MESSAGE_CHARS]
+    out["caught"] = caught
+    return out
 
 
 def _fit_one(task, X=None, y=None):
@@ -143,22 +154,24 @@ def _fit_one(task, X=None, y=None):
         "n_train": len(X_train),
         "n_test": len(X_test),
     }
-    y_pred, fit_seconds, predict_seconds, error, caught = _fit_predict(
-        task, X_train, y_train, X_test
-    )
+    out = _fit_predict(task, X_train, y_train, X_test)
+    y_pred, error, interrupted = out["y_pred"], out["error"], out["interrupted"]
     y_test = np.asarray(y_test, dtype=np.float64)
     X_test_arr = np.asarray(X_test, dtype=np.float64)
-    if error is None:
+    scored = error is None and not interrupted
+    if scored:
         y_pred = np.asarray(y_pred, dtype=np.float64).reshape(y_test.shape)
         scores = score_all(y_test, y_pred, X_test=X_test_arr, problem=task["reference"])
-    else:
+        fit_seconds, predict_seconds = out["fit_seconds"], out["predict_seconds"]
+    else:  # failed or cut short: no metrics, no timings
         y_pred, fit_seconds, predict_seconds, scores = None, np.nan, np.nan, {}
     row.update({key: scores.get(key, np.nan) for key in SCORE_KEYS})
     row["fit_seconds"] = fit_seconds
     row["predict_seconds"] = predict_seconds
-    row["warnings"], row["warning_messages"] = _summarize_warnings(caught)
+    row["warnings"], row["warning_messages"] = _summarize_warnings(out["caught"])
     if task["errors"] == "record":
         row["error"] = error or ""
+    row["interrupted"] = interrupted
 
     prediction = None
     if task["keep_predictions"]:
@@ -166,9 +179,7 @@ def _fit_one(task, X=None, y=None):
             "X_test": X_test_arr,
             "y_test": y_test,
             "y_pred": y_pred,
-            "loss_curve": (
-                _find_loss_curve(task["estimator"]) if error is None else None
-            ),
+            "loss_curve": (_find_loss_curve(task["estimator"]) if scored else None),
             "train_range": train_range,
         }
     return task["index"], row, prediction
@@ -217,7 +228,14 @@ def _dask_backend(scheduler, n_workers):
 
 
 def _run(tasks, arrays, *, backend, scheduler, n_jobs, progress):
-    """Run every task; its rows and predictions, in task order."""
+    """Run the tasks until all are done or Ctrl-C stops the run.
+
+    Returns ``(rows, predictions, interrupted)``, rows and predictions in task
+    order with None for the tasks that did not finish. The run stops at the
+    first row of a fit cut short by Ctrl-C (no further task starts; parallel
+    ones still running are abandoned) or at a ``KeyboardInterrupt`` in this
+    process (joblib then stops its workers).
+    """
     if backend == "dask":
         context = _dask_backend(scheduler, n_jobs)
         n_jobs = -1 if n_jobs is None else n_jobs
@@ -225,6 +243,7 @@ def _run(tasks, arrays, *, backend, scheduler, n_jobs, progress):
         context = contextlib.nullcontext()
 
     rows, predictions = [None] * len(tasks), [None] * len(tasks)
+    interrupted = False
     with (
         context,
         tqdm(
@@ -236,14 +255,37 @@ def _run(tasks, arrays, *, backend, scheduler, n_jobs, progress):
             delayed(_fit_one)(task, X, y)
             for task, (X, y) in zip(tasks, arrays, strict=True)
         )
-        for index, row, prediction in results:
-            rows[index], predictions[index] = row, prediction
-            bar.set_postfix_str(f"{row['problem']} {row['model']} seed {row['seed']}")
-            bar.update()
-    return rows, predictions
+        try:
+            for index, row, prediction in results:
+                rows[index], predictions[index] = row, prediction
+                bar.set_postfix_str(
+                    f"{row['problem']} {row['model']} seed {row['seed']}"
+                )
+                bar.update()
+                if row["interrupted"]:
+                    interrupted = True
+                    break
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            with warnings.catch_warnings():  # joblib: "N tasks ... cancelled"
+                warnings.simplefilter("ignore")
+                results.close()  # start nothing more; cancel what is queued
+    return rows, predictions, interrupted
 
 
 # ---------------------------------------------------------------------- compare
+
+
+def _columns(errors):
+    """The columns of compare's frame, before ``fold`` is dropped."""
+    return [
+        *("problem", "model", "seed", "fold", "n_train", "n_test"),
+        *SCORE_KEYS,
+        *("fit_seconds", "predict_seconds", "warnings", "warning_messages"),
+        *(("error",) if errors == "record" else ()),
+        "interrupted",
+    ]
 
 
 def _check_options(backend, errors, scheduler):
@@ -334,15 +376,20 @@ def compare(
         (NaN where the metric does not apply), ``fit_seconds``,
         ``predict_seconds``, ``warnings`` (each warning category raised during
         fit and predict with its count, e.g. ``"ConvergenceWarning x1"``; empty
-        when none) and ``warning_messages`` (the distinct messages), and
-        ``error`` with ``errors="record"``.
+        when none) and ``warning_messages`` (the distinct messages),
+        ``error`` with ``errors="record"``, and ``interrupted``: True for a fit
+        cut short by Ctrl-C, whose metrics and timings are NaN. After a Ctrl-C
+        the frame holds only the fits that finished (see Notes) and
+        ``df.attrs`` has ``"interrupted": True`` and ``"n_fits"``, the number
+        of fits planned.
     predictions : dict
         Only with ``return_predictions=True``. Maps ``(problem, model, seed)``
         (plus ``fold`` with ``cv``) to a dict with ``"X_test"``, ``"y_test"``,
         ``"y_pred"`` (float64 arrays), ``"loss_curve"`` (list of the training
         loss per epoch when the model or a regressor inside it has
         ``loss_curve_``, else None) and ``"train_range"`` (``(low, high)`` of
-        the training inputs of 1-D problems, else None).
+        the training inputs of 1-D problems, else None); ``"y_pred"`` is None
+        for a fit that failed or was cut short.
 
     Raises
     ------
@@ -362,6 +409,26 @@ def compare(
     Warnings are recorded with :func:`warnings.catch_warnings`, which is not
     thread-safe: run parallel fits in processes (the default here), not
     threads.
+
+    **Ctrl-C stops the run** and returns the fits that finished instead of
+    raising. A fit cut short (an NNRegressor that kept its weights, warned
+    :class:`~sknnfit.exceptions.FitInterruptedWarning` or set
+    ``interrupted_``, itself or inside a wrapper's ``regressor_``; or any
+    ``KeyboardInterrupt`` out of fit or predict) gets a row with
+    ``interrupted=True`` and NaN metrics: a truncated model is not that
+    model's result, and NaN keeps it out of :func:`summarize`'s medians. No
+    later fit starts. With ``n_jobs`` worker processes or Dask, the
+    ``KeyboardInterrupt`` in this process stops the run at once: joblib stops
+    its local workers, the LocalCluster compare started is closed, and the
+    fits that were running leave no row (on a cluster you passed, which the
+    terminal's Ctrl-C does not reach, fits already sent may run on unseen).
+
+    **Grid searches** (:class:`~sklearn.model_selection.GridSearchCV`) call
+    ``fit`` once per candidate and fold. One Ctrl-C cuts the current
+    NNRegressor fit short; the search then scores that truncated model like
+    any other, so that candidate's results are unreliable. A second Ctrl-C
+    within a few seconds raises ``KeyboardInterrupt`` and stops the search.
+    With ``n_jobs>1`` the joblib workers get the signal too.
 
     Examples
     --------
@@ -390,7 +457,7 @@ def compare(
         keep_predictions=return_predictions,
         errors=errors,
     )
-    rows, predictions = _run(
+    rows, predictions, interrupted = _run(
         tasks,
         arrays,
         backend=backend,
@@ -398,12 +465,17 @@ def compare(
         n_jobs=n_jobs,
         progress=progress,
     )
+    done = [i for i, row in enumerate(rows) if row is not None]
+    rows, predictions = [rows[i] for i in done], [predictions[i] for i in done]
 
-    df = pd.DataFrame(rows)
+    df = pd.DataFrame(rows, columns=_columns(errors))
     if cv is None:
         df = df.drop(columns="fold")
     else:
         df["fold"] = df["fold"].astype("Int64")
+    df["interrupted"] = df["interrupted"].astype(bool)
+    if interrupted:
+        df.attrs.update(interrupted=True, n_fits=len(tasks))
     if return_predictions:
         keys = [
             (r["problem"], r["model"], r["seed"])

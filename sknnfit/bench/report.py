@@ -16,10 +16,12 @@ from .metrics import SCORE_KEYS
 __all__ = [
     "SUMMARY_METRICS",
     "TABLE_METRICS",
+    "format_interrupted",
     "format_number",
     "format_results",
     "format_summary",
     "format_warnings",
+    "mark_interrupted",
     "markdown_table",
     "summarize",
 ]
@@ -219,6 +221,65 @@ def format_warnings(df, max_chars=160):
                 else message[: max_chars - 3] + "..."
             )
             lines.append(f"  {problem} / {model} (seeds {seeds}): {short}")
+    return "\n".join(lines)
+
+
+def mark_interrupted(summary, df):
+    """The summary with ``" *"`` after each model that had a fit cut short.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        From :func:`summarize`.
+    df : pandas.DataFrame
+        The :func:`~sknnfit.bench.compare` frame it summarizes.
+
+    Returns
+    -------
+    summary : pandas.DataFrame
+        ``summary`` itself when no row of ``df`` is ``interrupted``, else a
+        copy with the marked model names, for printing.
+    """
+    if "interrupted" not in df or not df["interrupted"].any():
+        return summary
+    cut = df[df["interrupted"].astype(bool)]
+    keys = set(zip(cut["problem"], cut["model"], strict=True))
+    marked = summary.copy()
+    marked["model"] = [
+        f"{model} *" if (problem, model) in keys else model
+        for problem, model in zip(summary["problem"], summary["model"], strict=True)
+    ]
+    return marked
+
+
+def format_interrupted(df):
+    """What a Ctrl-C left out of a :func:`~sknnfit.bench.compare` frame, as text.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        From :func:`~sknnfit.bench.compare`.
+
+    Returns
+    -------
+    text : str
+        How many of the planned fits finished and one ``*`` line per fit cut
+        short, or ``""`` when the run was not interrupted.
+    """
+    if not df.attrs.get("interrupted"):
+        return ""
+    n_fits = df.attrs.get("n_fits", len(df))
+    lines = [
+        f"Interrupted by the user (Ctrl-C): {len(df)} of {n_fits} fits finished "
+        "or were cut short; the others were not run."
+    ]
+    cut = df[df["interrupted"].astype(bool)] if "interrupted" in df else df[:0]
+    for _, row in cut.iterrows():
+        lines.append(
+            f"* {row['problem']} / {row['model']} seed {row['seed']} was cut "
+            "short: its metrics are left out (NaN; interrupted=True in the "
+            "results)."
+        )
     return "\n".join(lines)
 
 

@@ -1,10 +1,13 @@
+import importlib
+import signal
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import Pipeline
@@ -14,6 +17,7 @@ from sknnfit.bench import MODELS, compare, make_model, summarize
 from sknnfit.bench.metrics import SCORE_KEYS
 from sknnfit.bench.models import _seeded
 from sknnfit.datasets import PROBLEMS
+from sknnfit.exceptions import FitInterruptedWarning
 
 # Tiny problems and models: each fit takes well under a second.
 SMALL = {"n_train": 200, "n_test": 101}
@@ -63,7 +67,10 @@ def test_compare_gives_one_row_per_problem_model_seed():
         "predict_seconds",
         "warnings",
         "warning_messages",
+        "interrupted",
     ]
+    assert not df["interrupted"].any() and df["interrupted"].dtype == bool
+    assert "interrupted" not in df.attrs
     assert df[["problem", "model", "seed"]].values.tolist()[:4] == [
         ["square", "nn", 0],
         ["square", "nn", 1],
@@ -263,3 +270,166 @@ def test_sknnfit_compare_is_the_harness_function():
 
     assert sknnfit.compare is compare
     assert sknnfit.summarize is summarize
+
+
+# ---------------------------------------------------------------------- Ctrl-C
+
+TINY = {"n_train": 50, "n_test": 11}
+FITTED = []  # (model, seed) of every fit of the fakes below, in this process
+
+
+class Mean(RegressorMixin, BaseEstimator):
+    """Predicts the mean; ``how`` says how its fit meets a Ctrl-C."""
+
+    def __init__(self, how=None, random_state=None):
+        self.how = how
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        FITTED.append((self.how, self.random_state))
+        self.mean_ = float(np.mean(y))
+        if self.how == "warn":  # NNRegressor: keeps its weights and says so
+            warnings.warn("fit was interrupted", FitInterruptedWarning, stacklevel=2)
+        elif self.how == "flag":  # interrupted_ only, no warning
+            self.interrupted_ = True
+        elif self.how == "raise":  # a second Ctrl-C, or any other model
+            raise KeyboardInterrupt
+        elif self.how == "sigint":  # a real Ctrl-C
+            signal.raise_signal(signal.SIGINT)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.mean_)
+
+
+class Wrapper(RegressorMixin, BaseEstimator):
+    """A meta-estimator that exposes its fitted model as ``regressor_``."""
+
+    def __init__(self, regressor):
+        self.regressor = regressor
+
+    def fit(self, X, y):
+        self.regressor_ = clone(self.regressor).fit(X, y)
+        return self
+
+    def predict(self, X):
+        return self.regressor_.predict(X)
+
+
+@pytest.fixture
+def fitted():
+    FITTED.clear()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield FITTED
+    signal.signal(signal.SIGINT, previous)
+
+
+def _assert_stopped_at_the_cut(df, n_fits=6):
+    """poly seeds 0-1 finished, cut seed 0 marked, nothing after it."""
+    assert df[["model", "seed"]].values.tolist() == [
+        ["poly", 0],
+        ["poly", 1],
+        ["cut", 0],
+    ]
+    assert df["interrupted"].tolist() == [False, False, True]
+    assert df.attrs == {"interrupted": True, "n_fits": n_fits}
+    cut = df.iloc[2]
+    assert np.isnan(cut[list(SCORE_KEYS)].astype(float)).all()
+    assert np.isnan(cut["fit_seconds"]) and np.isnan(cut["predict_seconds"])
+    assert np.isfinite(df["nrmse"].iloc[:2]).all()
+
+
+@pytest.mark.parametrize("how", ["warn", "flag", "raise", "sigint"])
+def test_ctrl_c_stops_the_run_and_keeps_what_finished(fitted, how):
+    models = {"poly": "poly", "cut": Mean(how), "after": Mean("after")}
+    df = compare("square", models, seeds=2, problem_kwargs=TINY, progress=False)
+    _assert_stopped_at_the_cut(df)
+    assert fitted == [(how, 0)]  # the cut fit; neither its seed 1 nor "after"
+    if how == "warn":
+        assert "FitInterruptedWarning x1" in df["warnings"].iloc[2]
+
+
+def test_interrupted_flag_is_read_inside_a_wrapper(fitted):
+    models = {"poly": "poly", "cut": Wrapper(Mean("flag")), "after": Mean()}
+    df = compare("square", models, seeds=2, problem_kwargs=TINY, progress=False)
+    _assert_stopped_at_the_cut(df)
+    assert fitted == [("flag", 0)]
+
+
+def test_ctrl_c_keeps_finished_predictions_and_cv_folds(fitted, user_data):
+    models = {"poly": "poly", "cut": Mean("raise")}
+    df, preds = compare(
+        user_data, models, seeds=2, cv=2, return_predictions=True, progress=False
+    )
+    assert df[["model", "seed", "fold"]].values.tolist() == [
+        ["poly", 0, 0], ["poly", 0, 1], ["poly", 1, 0], ["poly", 1, 1], ["cut", 0, 0]
+    ]  # fmt: skip
+    assert df.attrs["n_fits"] == 8
+    assert list(preds) == [
+        tuple(key) for key in df[["problem", "model", "seed", "fold"]].values
+    ]
+    assert preds["data", "cut", 0, 0]["y_pred"] is None
+    assert preds["data", "poly", 1, 1]["y_pred"].shape == (75,)
+    # The frame summarizes: the cut fit's NaN metrics stay out of the medians.
+    assert summarize(df)["nrmse_median"].isna().tolist() == [False, True]
+
+
+def test_ctrl_c_with_errors_record(fitted, user_data):
+    models = {"bad": Failing(), "cut": Mean("raise"), "after": Mean()}
+    df = compare(user_data, models, errors="record", progress=False)
+    assert df["error"].tolist() == ["RuntimeError: boom", ""]
+    assert df["interrupted"].tolist() == [False, True]
+    assert fitted == [("raise", 0)]
+
+
+def test_real_nn_cut_by_ctrl_c_stops_the_run(fitted, monkeypatch):
+    from sknnfit.training.stopping import BestWeights
+
+    original = BestWeights.on_epoch_end
+
+    def on_epoch_end(self, net, **kwargs):
+        original(self, net, **kwargs)
+        if len(net.history) == 2:
+            raise KeyboardInterrupt  # as a Ctrl-C would, after epoch 2
+
+    monkeypatch.setattr(BestWeights, "on_epoch_end", on_epoch_end)
+    models = {"poly": "poly", "cut": tiny_nn(), "after": Mean()}
+    df = compare("square", models, seeds=2, problem_kwargs=TINY, progress=False)
+    _assert_stopped_at_the_cut(df)
+    assert "FitInterruptedWarning" in df["warnings"].iloc[2]
+    assert fitted == []
+
+
+def test_keyboard_interrupt_in_the_main_process_stops_a_parallel_run(monkeypatch):
+    """With n_jobs, Ctrl-C reaches this process while it waits for results."""
+    compare_module = importlib.import_module("sknnfit.bench.compare")
+
+    class Interrupted:  # joblib's generator: one result, then the Ctrl-C
+        def __init__(self, n_jobs, return_as):
+            assert n_jobs == 2
+
+        def __call__(self, calls):
+            def results():
+                function, args, kwargs = next(iter(calls))
+                yield function(*args, **kwargs)
+                raise KeyboardInterrupt
+
+            return results()
+
+    monkeypatch.setattr(compare_module, "Parallel", Interrupted)
+    df = compare(
+        "square", ["poly", "hgb"], seeds=2, problem_kwargs=TINY, n_jobs=2,
+        progress=False,
+    )  # fmt: skip
+    assert df[["model", "seed"]].values.tolist() == [["poly", 0]]
+    assert not df["interrupted"].any()
+    assert df.attrs == {"interrupted": True, "n_fits": 4}
+
+
+def test_cut_fit_in_a_worker_process_stops_the_run(tmp_path):
+    models = {"cut": Mean("warn"), "poly": "poly"}
+    df = compare(
+        "square", models, seeds=2, problem_kwargs=TINY, n_jobs=2, progress=False
+    )
+    assert df.attrs == {"interrupted": True, "n_fits": 4}
+    assert df["interrupted"].sum() == 1 and len(df) < 4
