@@ -20,163 +20,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import torch
 from sklearn.base import clone
 
+from ._sizes import check_nnregressor, check_ttr
+from ._values import Decoder, Encoder, _unsupported
+
 __all__ = ["Decoder", "Encoder", "codecs"]
-
-# Tags for the JSON values that plain JSON cannot tell apart.
-_TAGS = ("__tuple__", "__numpy__", "__class__", "__tensor__", "__array__", "__dict__")
-
-
-# ------------------------------------------------------------------ class table
-
-
-def _class_table():
-    """The classes a file may name: those sknnfit itself trains with, no others."""
-    from skorch.dataset import Dataset
-
-    from .modules import MLP
-    from .training import (
-        LOSSES,
-        OPTIMIZERS,
-        TensorBatchIterator,
-        make_criterion,
-        optimizer_spec,
-    )
-
-    classes = [MLP, TensorBatchIterator, Dataset]
-    classes += [make_criterion(name)[0] for name in LOSSES]
-    classes += [optimizer_spec(name, 1e-3, 0.0, "cpu")[0] for name in OPTIMIZERS]
-    table = {_class_name(c): c for c in classes}
-    # Files written before the training package was split name its classes by
-    # their old modules.
-    for cls in classes:
-        if cls.__module__.startswith("sknnfit.training."):
-            old = "optim" if cls.__name__ == "SignAgree" else "training"
-            table[f"sknnfit.{old}.{cls.__qualname__}"] = cls
-    return table
-
-
-def _class_name(cls):
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-# ---------------------------------------------------------------------- encoding
-
-
-class Encoder:
-    """Turns parameters and fitted attributes into JSON, sending arrays to tensors.
-
-    Attributes
-    ----------
-    tensors : dict of str to torch.Tensor
-        Every array met so far, by the key its JSON value refers to.
-    """
-
-    def __init__(self):
-        self.tensors = {}
-        self.classes = _class_table()
-
-    def tensor(self, key, value):
-        """Store ``value`` as the tensor ``key``; the JSON value that refers to it."""
-        # A copy: safetensors refuses tensors that share memory.
-        self.tensors[key] = torch.as_tensor(value).detach().cpu().clone().contiguous()
-        return {"__tensor__": key}
-
-    def __call__(self, value, key):
-        """Encode ``value``; ``key`` names it in errors and tensor names."""
-        if value is None or isinstance(value, (bool, str)):
-            return value
-        if isinstance(value, np.generic):
-            if value.dtype.kind not in "biuf":
-                raise _unsupported(key, value)
-            return {"__numpy__": value.dtype.str, "value": value.item()}
-        if isinstance(value, (int, float)):
-            return value
-        if isinstance(value, tuple):
-            return {"__tuple__": [self(v, f"{key}[{i}]") for i, v in enumerate(value)]}
-        if isinstance(value, list):
-            return [self(v, f"{key}[{i}]") for i, v in enumerate(value)]
-        if isinstance(value, dict):
-            if not all(isinstance(k, str) for k in value):
-                raise _unsupported(key, value)
-            out = {k: self(v, f"{key}[{k!r}]") for k, v in value.items()}
-            return {"__dict__": out} if any(k in _TAGS for k in value) else out
-        if isinstance(value, np.ndarray):
-            return self._array(value, key)
-        if isinstance(value, torch.Tensor):
-            return self.tensor(key, value)
-        if isinstance(value, torch.device):
-            return str(value)
-        if isinstance(value, type) and _class_name(value) in self.classes:
-            return {"__class__": _class_name(value)}
-        raise _unsupported(key, value)
-
-    def _array(self, value, key):
-        if value.dtype.kind in "biuf":
-            return self.tensor(key, np.ascontiguousarray(value))
-        if value.dtype.kind in "OUS" and all(isinstance(v, str) for v in value.flat):
-            # Strings (feature_names_in_) stay in the JSON.
-            return {
-                "__array__": value.dtype.str if value.dtype.kind != "O" else "O",
-                "shape": list(value.shape),
-                "values": [str(v) for v in value.flat],
-            }
-        raise _unsupported(key, value)
-
-
-def _unsupported(key, value):
-    return ValueError(
-        f"{key} = {value!r} cannot be stored in the safe format, which holds only "
-        "numbers, strings, arrays and sknnfit's own classes. Use plain values "
-        "(for example in net_params), or save with joblib.dump and load the file "
-        "only if you trust it."
-    )
-
-
-class Decoder:
-    """The inverse of :class:`Encoder`, over the tensors read from the file."""
-
-    def __init__(self, tensors):
-        self.tensors = tensors
-        self.classes = _class_table()
-
-    def __call__(self, value):
-        """Decode the JSON value ``value``."""
-        if isinstance(value, list):
-            return [self(v) for v in value]
-        if not isinstance(value, dict):
-            return value
-        if "__tuple__" in value:
-            return tuple(self(v) for v in value["__tuple__"])
-        if "__numpy__" in value:
-            return np.dtype(value["__numpy__"]).type(value["value"])
-        if "__tensor__" in value:
-            return self.tensors[value["__tensor__"]].numpy().copy()
-        if "__array__" in value:
-            dtype = object if value["__array__"] == "O" else value["__array__"]
-            return np.array(value["values"], dtype=dtype).reshape(value["shape"])
-        if "__class__" in value:
-            name = value["__class__"]
-            if name not in self.classes:
-                raise ValueError(
-                    f"The file names the class {name!r}, which sknnfit does not "
-                    "load: only its own classes can appear in a saved model."
-                )
-            return self.classes[name]
-        if "__dict__" in value:
-            value = value["__dict__"]
-        return {k: self(v) for k, v in value.items()}
-
-    def module_state(self, prefix):
-        """The tensors whose keys start with ``prefix``, without it."""
-        return {
-            key[len(prefix) :]: tensor
-            for key, tensor in self.tensors.items()
-            if key.startswith(prefix)
-        }
-
 
 # ------------------------------------------------------- attributes and steps
 
@@ -206,6 +55,9 @@ def _set_fitted(est, attributes):
         setattr(est, key, value)
 
 
+_PLAIN = (type(None), bool, int, float, str)
+
+
 def _steps(transformer):
     return list(getattr(transformer, "steps", [("step", transformer)]))
 
@@ -217,7 +69,6 @@ def _encode_steps(transformer, enc, prefix):
     not stored: loading rebuilds the transformer with the library's factory and
     then restores these values onto it.
     """
-    plain = (type(None), bool, int, float, str)
     return [
         {
             "name": name,
@@ -225,7 +76,7 @@ def _encode_steps(transformer, enc, prefix):
             "params": {
                 k: v
                 for k, v in step.get_params(deep=False).items()
-                if isinstance(v, plain)
+                if isinstance(v, _PLAIN)
             },
             # Private state too: PolynomialFeatures needs its _n_out_full.
             "fitted": {
@@ -247,8 +98,14 @@ def _restore_steps(transformer, stored, dec, what):
             f"The file's {what} has steps {saved}; this sknnfit version builds "
             f"{built}. Load the model with the sknnfit version that saved it."
         )
-    for (_, step), saved_step in zip(steps, stored, strict=True):
-        step.set_params(**saved_step["params"])
+    for (name, step), saved_step in zip(steps, stored, strict=True):
+        params = saved_step["params"]
+        if not all(isinstance(v, _PLAIN) for v in params.values()):
+            raise ValueError(
+                f"the file's {what} step {name!r} has settings that are not plain "
+                f"values: {params!r}"
+            )
+        step.set_params(**params)
         _set_fitted(step, dec(saved_step["fitted"]))
     return transformer
 
@@ -297,14 +154,20 @@ def _n_inputs(state):
     return first.shape[1]
 
 
-def _rebuild_net(plan, n_outputs, state, history):
-    """A fitted skorch net from the plan, the module's weights and the history."""
+def _rebuild_net(plan, n_outputs, state, history, where):
+    """A fitted skorch net from the plan, the module's weights and the history.
+
+    The stored weights must have exactly the shapes of the module the plan
+    builds (checked on PyTorch's meta device, before anything is allocated).
+    """
     from skorch.history import History
 
     from ._device import seeded_torch
+    from ._sizes import check_module_state
     from .training import build_net
 
     net = build_net(plan, _n_inputs(state), n_outputs)
+    check_module_state(net, state, where)
     # initialize() draws throw-away random weights from torch's global generator;
     # fork it so that loading leaves the caller's random state untouched.
     with seeded_torch(0, plan.device):
@@ -352,7 +215,16 @@ def decode_nnregressor(meta, dec, prefix=""):
     _rebuild_transformers(est, meta, dec)
     # Fitted on a GPU, loaded where there is none: the nets are built on the CPU.
     est.device_ = loadable_device(est.device_)
-    _rebuild_nets(est, meta["nets"], dec, prefix)
+    stored = meta["nets"]
+    if not isinstance(stored, list):
+        raise ValueError(f"the file lists {stored!r} as the nets")
+    groups = [dec(item["group"]) for item in stored]
+    states = [
+        dec.module_state(f"{prefix}nets_.{i}.module.") for i in range(len(stored))
+    ]
+    # Before any net is built: the sizes the JSON declares against the tensors.
+    check_nnregressor(est, groups, states)
+    _rebuild_nets(est, stored, dec, groups, states)
     return est
 
 
@@ -372,14 +244,13 @@ def _rebuild_transformers(est, meta, dec):
         est.base_ = _restore_steps(make_base(est.base_kind_), meta["base"], dec, "base")
 
 
-def _rebuild_nets(est, stored, dec, prefix):
+def _rebuild_nets(est, stored, dec, groups, states):
     """Set ``nets_`` and ``net_``, each net rebuilt from the fitted plan."""
     from ._auto import fitted_plan
 
     # Format-1 files of models from before nets_ existed store no group:
     # their one net predicts every output.
     every = list(range(est.n_outputs_))
-    groups = [dec(item["group"]) for item in stored]
     groups = [every if group is None else group for group in groups]
     # fitted_plan reads the output groups from nets_; the nets come next.
     est.nets_ = [(group, None) for group in groups]
@@ -388,13 +259,12 @@ def _rebuild_nets(est, stored, dec, prefix):
         (
             group,
             _rebuild_net(
-                plan,
-                len(group),
-                dec.module_state(f"{prefix}nets_.{i}.module."),
-                _stored_history(item, dec),
+                plan, len(group), state, _stored_history(item, dec), f"net {i}"
             ),
         )
-        for i, (group, item) in enumerate(zip(groups, stored, strict=True))
+        for i, (group, state, item) in enumerate(
+            zip(groups, states, stored, strict=True)
+        )
     ]
     est.net_ = est.nets_[0][1]
 
@@ -476,6 +346,7 @@ def decode_ttr(meta, dec, prefix=""):
     _set_fitted(ttr, dec(meta["ttr_fitted"]))
     ttr.regressor_, ttr.transformer_ = fitted_regressor, transformer
     est.ttr_, est.regressor_, est.transformer_ = ttr, fitted_regressor, transformer
+    check_ttr(est)
     return est
 
 

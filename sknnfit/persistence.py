@@ -13,7 +13,7 @@ three members. Format 2:
 ``header.json``
     ``{"format": "sknnfit", "format_version": 2, "sknnfit_version": "...",
     "torch_version": "...", "estimator": "NNRegressor", "meta_sha256": "...",
-    "tensors_sha256": "..."}``.
+    "tensors_sha256": "..."}``, plus ``"hmac_sha256"`` in a signed file.
 ``meta.json``
     ``{"estimator": {...}}``: the estimator's class name, its constructor
     parameters, its fitted scalars and lists, the settings and fitted scalars
@@ -43,13 +43,27 @@ unpickler, whereas ``weights_only=True`` still runs pickle, only with an
 allow-list of types. safetensors also reads the arrays without torch-specific
 framing and refuses overlapping or out-of-bounds buffers.
 
-:func:`load` checks the header before anything else: the file must be an
-sknnfit archive, of a format version this sknnfit can read, written by the
-same sknnfit major version, and both payloads must match their SHA-256. The
-checksums catch corruption and accidental edits; they are not a signature, so
-they do not prove who wrote the file. A class named in ``meta.json`` (only in
-``net_params``, where a user put one) is looked up in a fixed table of the
-classes sknnfit itself uses, never imported by name.
+:func:`load` treats every file as hostile until checked (see its docstring
+and :mod:`sknnfit._archive`): the path must be a regular file; the archive must
+hold exactly the three members, each within a size limit checked before it is
+decompressed (:data:`MAX_BYTES` for the tensors, :data:`MAX_META_BYTES` for
+``meta.json``, both overridable); JSON nesting is bounded; the header must say
+it is an sknnfit archive, of a format version this sknnfit can read, written by
+the same sknnfit major version, and both payloads must match their SHA-256;
+every size the JSON declares must agree with the stored tensors before any
+network is built. Whatever is wrong, the error is a ValueError reading
+``"<path> is not a valid sknnfit file: <what is wrong>"`` (a missing path is a
+FileNotFoundError, a folder an IsADirectoryError).
+
+The checksums catch accidental corruption (a truncated copy, a flipped bit, an
+edit by mistake), not tampering: anyone who can edit the file can recompute
+them. For that, :func:`save` signs with ``key=...`` (an HMAC-SHA256 of the
+header, which holds both checksums, stored in the header as ``hmac_sha256``)
+and ``load(path, key=...)`` refuses a file that is unsigned or signed with
+another key. Without a key, a signed file loads like any other. Either way a
+class named in ``meta.json`` (only in ``net_params``, where a user put one) is
+looked up in a fixed table of the classes sknnfit itself uses, never imported
+by name.
 
 Supported: a fitted :class:`~sknnfit.NNRegressor` (every net of an ensemble,
 the closed-form base, the input transform, the training records) and a
@@ -65,21 +79,34 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import zipfile
 
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from . import _archive
+from ._archive import HEADER as _HEADER
+from ._archive import MAX_BYTES, MAX_META_BYTES, InvalidFile
+from ._archive import META as _META
+from ._archive import TENSORS as _TENSORS
 from ._codec import Decoder, Encoder, codecs
 
-__all__ = ["FORMAT_VERSION", "load", "save"]
+__all__ = ["FORMAT_VERSION", "MAX_BYTES", "MAX_META_BYTES", "load", "save"]
 
 #: Version of the file layout written by :func:`save`; :func:`load` reads
 #: every version from 1 to this one.
 FORMAT_VERSION = 2
 
-_HEADER, _META, _TENSORS = "header.json", "meta.json", "tensors.safetensors"
+#: What goes wrong while decoding a crafted file: each becomes a ValueError.
+_DECODE_ERRORS = (
+    ValueError,
+    TypeError,
+    LookupError,
+    AttributeError,
+    RuntimeError,
+    ArithmeticError,
+    AssertionError,
+)
 
 
 def _safetensors():
@@ -108,14 +135,18 @@ def _major(version):
 # ------------------------------------------------------------------------ save
 
 
-def save(estimator, path):
+def save(estimator, path, *, key=None):
     """Save a fitted estimator to ``path`` in sknnfit's data-only format.
 
     The file is a zip archive holding a JSON description and a safetensors file
     of the weights and fitted arrays, with SHA-256 checksums of both (see
-    :mod:`sknnfit.persistence`). It is written to a temporary file first and moved
-    into place, so an interrupted save never leaves a half-written file at
-    ``path``.
+    :mod:`sknnfit.persistence`), and, given a ``key``, an HMAC-SHA256 signature.
+    It is written to a temporary file in the same folder
+    (``.<name>.<random>.sknnfit-tmp``) and moved into place with
+    :func:`os.replace`, so an interrupted save never leaves a half-written file
+    at ``path``. The temporary file is removed if saving fails, and on SIGTERM
+    while Python's default SIGTERM action is in force (the process then still
+    ends by SIGTERM); only SIGKILL or a power cut leave one behind.
 
     Parameters
     ----------
@@ -123,17 +154,29 @@ def save(estimator, path):
         A fitted estimator. A ``random_state`` given as a RandomState instance
         is stored as None: it only matters for a later refit.
     path : str or os.PathLike
-        Where to write the file; an existing file is replaced.
+        Where to write the file: a new path, or an existing regular file, which
+        is replaced and keeps its permission bits. A new file gets the
+        permissions ``open(path, "w")`` would give (``0o666`` less the umask).
+    key : bytes or str, default=None
+        Secret key to sign the file with (str is encoded as UTF-8). The
+        signature is an HMAC-SHA256 of the header, which holds the SHA-256 of
+        both payloads, so it covers every byte the model is read from.
+        ``load(path, key=key)`` then refuses a file not signed with this key.
 
     Raises
     ------
     NotFittedError
         If the estimator is not fitted.
     TypeError
-        If the estimator's class is not supported by the safe format.
+        If the estimator's class is not supported by the safe format, or
+        ``key`` is neither bytes nor str.
     ValueError
         If a parameter (for example an entry of ``net_params``) is not plain
-        data: numbers, strings, arrays and sknnfit's own classes.
+        data (numbers, strings, arrays and sknnfit's own classes) or nests
+        deeper than the format allows; if ``path`` exists and is not a regular
+        file (a symbolic link, even to a regular file, since replacing it
+        would replace the link rather than write through it; a folder; a
+        device); or if ``key`` is empty.
     """
     supported = codecs()
     if type(estimator) not in supported:
@@ -144,12 +187,20 @@ def save(estimator, path):
             "trust them: unpickling runs code)."
         )
     check_is_fitted(estimator)
+    key = None if key is None else _archive.as_key(key)
+    path = os.fspath(path)
+    _archive.check_target(path)  # before the work of encoding
     name, encode, _ = supported[type(estimator)]
     enc = Encoder()
     estimator_meta = encode(estimator, enc)
     meta = json.dumps(
         {"estimator": estimator_meta}, sort_keys=True, allow_nan=True
     ).encode()
+    if _archive.json_depth(meta) > _archive.MAX_JSON_DEPTH:
+        raise ValueError(
+            f"The model's settings nest deeper than {_archive.MAX_JSON_DEPTH} "
+            "levels, which sknnfit.load refuses; flatten the values of net_params."
+        )
     tensors = _safetensors().save(enc.tensors)
     header = {
         "format": "sknnfit",
@@ -160,38 +211,56 @@ def save(estimator, path):
         "meta_sha256": hashlib.sha256(meta).hexdigest(),
         "tensors_sha256": hashlib.sha256(tensors).hexdigest(),
     }
-    _write_archive(os.fspath(path), header, meta, tensors)
-
-
-def _write_archive(path, header, meta, tensors):
-    """Write the three members to a temporary file, then move it to ``path``."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".sknnfit-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w") as zf:
-            zf.writestr(_HEADER, json.dumps(header, indent=1), zipfile.ZIP_DEFLATED)
-            zf.writestr(_META, meta, zipfile.ZIP_DEFLATED)
-            zf.writestr(_TENSORS, tensors, zipfile.ZIP_STORED)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    if key is not None:
+        header = _archive.add_signature(header, key)
+    _archive.write_members(
+        path,
+        {
+            _HEADER: (json.dumps(header, indent=1).encode(), zipfile.ZIP_DEFLATED),
+            _META: (meta, zipfile.ZIP_DEFLATED),
+            _TENSORS: (tensors, zipfile.ZIP_STORED),
+        },
+    )
 
 
 # ------------------------------------------------------------------------ load
 
 
-def load(path):
+def load(path, *, key=None, max_bytes=MAX_BYTES, max_meta_bytes=MAX_META_BYTES):
     """Load an estimator written by :func:`save`, without unpickling anything.
 
     A model fitted on a GPU loads on a machine without one; it then predicts on
     the CPU. Files of every format version up to :data:`FORMAT_VERSION` load.
 
+    The file is treated as hostile until checked: each member's uncompressed
+    size is checked against the limits before it is decompressed (and reading
+    stops at the limit whatever the archive declares), JSON nesting is
+    bounded, and every size the JSON declares (input and output widths,
+    hidden layers, log columns, output groups, transformer statistics) must
+    agree with the shapes of the stored tensors before any network is built,
+    so loading allocates about as much as the file holds.
+
+    The SHA-256 checksums in the header catch accidental corruption (a
+    truncated download, a flipped bit, an edit by mistake): anyone can
+    recompute them, so they do not prove who wrote the file. To detect
+    tampering, sign with ``save(..., key=...)`` and load with the same ``key``.
+
     Parameters
     ----------
     path : str or os.PathLike
         A file written by :func:`save`.
+    key : bytes or str, default=None
+        The key the file was signed with (str is encoded as UTF-8). Given, an
+        unsigned file or one whose signature does not match is refused. Without
+        a key the signature is not checked, and a signed file loads as any
+        other.
+    max_bytes : int, default=MAX_BYTES
+        Largest uncompressed size of the weights and fitted arrays
+        (``tensors.safetensors``) read: 2 GiB, about 500 million float32
+        weights. Raise it for larger models from a source you trust.
+    max_meta_bytes : int, default=MAX_META_BYTES
+        Largest uncompressed size of the JSON description (``meta.json``):
+        64 MiB, about a million mini-batches of training history.
 
     Returns
     -------
@@ -201,38 +270,60 @@ def load(path):
 
     Raises
     ------
+    FileNotFoundError
+        If nothing is at ``path``.
+    IsADirectoryError
+        If ``path`` is a folder.
     ValueError
-        If the file is not an sknnfit file, was written by another sknnfit major
-        version or a newer format, does not match its checksums (modified or
-        corrupted after saving), or names a class sknnfit does not load.
+        For every file that is not a valid sknnfit file, with a message
+        ``"<path> is not a valid sknnfit file: <what is wrong>"``: not a
+        regular file, not a zip archive or a damaged one, members missing,
+        unexpected, repeated or over the limits, JSON that does not parse or
+        nests too deep, a checksum or signature that does not match, sizes
+        that disagree with the stored tensors, or a class sknnfit does not
+        load. Also (with its own message) if the file was written by another
+        sknnfit major version or a newer format.
     """
+    key = None if key is None else _archive.as_key(key)
     path = os.fspath(path)
-    header, meta_bytes, tensor_bytes = _read_archive(path)
-    _check_header(path, header, meta_bytes, tensor_bytes)
+    members = _archive.read_members(path, max_bytes, max_meta_bytes)
+    header = _archive.parse_json(path, members[_HEADER], "header")
+    _check_header(path, header, members, key)
+    meta = _archive.parse_json(path, members[_META], "meta.json")
     try:
-        meta = json.loads(meta_bytes)
-        tensors = _safetensors().load(tensor_bytes)
-    except Exception as exc:
-        raise ValueError(
-            f"{path!r} has sknnfit checksums but unreadable contents ({exc})."
-        ) from exc
-    estimator_meta = meta.get("estimator", {})
+        tensors = _safetensors().load(members[_TENSORS])
+    except Exception as exc:  # safetensors' own error type varies by version
+        raise InvalidFile(path, f"its tensors cannot be read ({exc})") from exc
+    try:
+        return _decode(path, meta, tensors)
+    except InvalidFile:
+        raise
+    except _DECODE_ERRORS as exc:
+        why = str(exc) if type(exc) is ValueError else f"{type(exc).__name__}: {exc}"
+        raise InvalidFile(path, why.rstrip(".")) from exc
+
+
+def _decode(path, meta, tensors):
+    estimator_meta = meta["estimator"] if isinstance(meta, dict) else None
+    if not isinstance(estimator_meta, dict):
+        raise InvalidFile(path, "its meta.json holds no estimator")
     decoders = {name: decode for name, _, decode in codecs().values()}
     name = estimator_meta.get("class")
-    if name not in decoders:
-        raise ValueError(
-            f"{path!r} holds a {name!r}, which this sknnfit cannot load; it loads "
-            f"{sorted(decoders)}."
+    if not isinstance(name, str) or name not in decoders:
+        raise InvalidFile(
+            path, f"it holds a {name!r}, and this sknnfit loads {sorted(decoders)}"
         )
     return decoders[name](estimator_meta, Decoder(tensors))
 
 
-def _check_header(path, header, meta_bytes, tensor_bytes):
+def _check_header(path, header, members, key):
     """Refuse a file of another format, version or major release, or checksum."""
-    if header.get("format") != "sknnfit":
-        raise _not_sknnfit(path, "its header does not say format 'sknnfit'")
+    if not isinstance(header, dict) or header.get("format") != "sknnfit":
+        raise InvalidFile(path, "its header does not say format 'sknnfit'")
     version = header.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise InvalidFile(path, f"its header gives format version {version!r}")
+    if version > FORMAT_VERSION:
         raise ValueError(
             f"{path!r} uses sknnfit file format {version!r}; this sknnfit "
             f"({_version()}) reads formats up to {FORMAT_VERSION}. Upgrade sknnfit "
@@ -245,37 +336,12 @@ def _check_header(path, header, meta_bytes, tensor_bytes):
             f"{running}: files are only read by the major version that wrote them. "
             f"Load it with sknnfit {_major(saved_with)}.x, or refit the model."
         )
-    for what, payload in (("meta", meta_bytes), ("tensors", tensor_bytes)):
-        if hashlib.sha256(payload).hexdigest() != header.get(f"{what}_sha256"):
-            raise ValueError(
-                f"{path!r} fails its {what} checksum: the file was modified or "
-                "corrupted after it was saved. Save the model again from its "
-                "source."
+    if key is not None:
+        _archive.check_signature(path, header, key)
+    for what, member in (("meta", _META), ("tensors", _TENSORS)):
+        if hashlib.sha256(members[member]).hexdigest() != header.get(f"{what}_sha256"):
+            raise InvalidFile(
+                path,
+                f"it fails its {what} checksum: the file was corrupted or modified "
+                "after it was saved. Save the model again from its source",
             )
-
-
-def _read_archive(path):
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No such file: {path!r}.")
-    if not zipfile.is_zipfile(path):
-        raise _not_sknnfit(path, "it is not a zip archive")
-    with zipfile.ZipFile(path) as zf:
-        names = set(zf.namelist())
-        missing = {_HEADER, _META, _TENSORS} - names
-        if missing:
-            raise _not_sknnfit(path, f"it lacks {sorted(missing)}")
-        try:
-            header = json.loads(zf.read(_HEADER))
-        except ValueError as exc:
-            raise _not_sknnfit(path, f"its header is not JSON ({exc})") from exc
-        if not isinstance(header, dict):
-            raise _not_sknnfit(path, "its header is not a JSON object")
-        return header, zf.read(_META), zf.read(_TENSORS)
-
-
-def _not_sknnfit(path, why):
-    return ValueError(
-        f"{path!r} is not a file written by sknnfit.save: {why}. Pickle and joblib "
-        "files are not read here; load those with joblib.load, and only if you "
-        "trust their source."
-    )

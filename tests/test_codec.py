@@ -152,3 +152,65 @@ def test_kinds_without_logs_refuse_log_columns(kind):
 def test_kinds_that_choose_columns_need_x_or_the_columns(kind):
     with pytest.raises(ValueError, match="pass X or log_columns"):
         make_input_transformer(kind)
+
+
+# ------------------------------------------------------------ hostile values
+
+
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [
+        ({"__numpy__": "V1000000000", "value": 1}, "names the dtype 'V1000000000'"),
+        ({"__numpy__": "(1000,)f8", "value": 1}, r"names the dtype '\(1000,\)f8'"),
+        ({"__numpy__": "<f8", "value": [1]}, r"value = \[1\], which is not a valid"),
+        ({"__tuple__": 3}, "__tuple__ = 3"),
+        ({"__tensor__": "missing"}, "tensor 'missing' it does not hold"),
+        ({"__class__": ["os", "system"]}, "__class__ = \\['os', 'system'\\]"),
+        (
+            {"__array__": "<U100000000", "shape": [2], "values": ["a", "b"]},
+            "far wider than the strings",
+        ),
+        ({"__array__": "O", "shape": [2], "values": [1, 2]}, "not strings"),
+        ({"__dict__": [1]}, "__dict__ = \\[1\\]"),
+    ],
+    ids=repr,
+)
+def test_the_decoder_refuses_malformed_tags_with_value_error(value, match):
+    with pytest.raises(ValueError, match=match):
+        Decoder({})(value)
+
+
+def test_every_step_the_factories_build_has_a_size_rule():
+    from sknnfit._sizes import _RULES
+    from sknnfit.bases import BASES, make_base
+    from sknnfit.target_transforms import make_target_transformer
+
+    built = [
+        make_input_transformer(kind, log_columns=[])[0] for kind in INPUT_TRANSFORMS
+    ]
+    built += [make_base(kind) for kind in BASES if kind not in ("auto", "none")]
+    targets = ["standard", "log", "log1p", "asinh", "rank", "rank_normal"]
+    built += [make_target_transformer(t, n_quantiles=10) for t in targets]
+    for transformer in built:
+        for _, step in getattr(transformer, "steps", [("step", transformer)]):
+            assert type(step).__name__ in _RULES
+
+
+def test_module_shapes_are_checked_without_allocating():
+    from skorch import NeuralNetRegressor
+
+    from sknnfit._sizes import check_module_state
+
+    state = MLP(3, 1, hidden_layer_sizes=(8,)).state_dict()
+    huge = NeuralNetRegressor(
+        MLP,
+        module__n_inputs=3,
+        module__n_outputs=1,
+        module__hidden_layer_sizes=(10**6,) * 2,
+    )
+    with pytest.raises(ValueError, match=r"hidden\.0\.bias of shape \(1000000,\)"):
+        check_module_state(huge, state, "net 0")
+    same = NeuralNetRegressor(
+        MLP, module__n_inputs=3, module__n_outputs=1, module__hidden_layer_sizes=(8,)
+    )
+    check_module_state(same, state, "net 0")

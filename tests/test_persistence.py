@@ -469,9 +469,7 @@ def test_attribute_that_shadows_a_method_is_refused(saved):
 def test_non_sknnfit_file_is_refused(tmp_path, write, match):
     path = tmp_path / "x.bin"
     write(path)
-    with pytest.raises(
-        ValueError, match=rf"not a file written by sknnfit\.save.*{match}"
-    ):
+    with pytest.raises(ValueError, match=rf"is not a valid sknnfit file: .*{match}"):
         load(path)
 
 
@@ -547,3 +545,502 @@ def test_save_load_with_the_automatic_base(small_nn, tmp_path, n_rows):
     other = load(tmp_path / "m.sknnfit")
     assert other.base_kind_ == model.base_kind_
     np.testing.assert_array_equal(other.predict(X), model.predict(X))
+
+
+# ------------------------------------------------------------ hostile files
+
+
+def edit_meta(change):
+    """A ``meta=`` for :func:`rewrite` applying ``change`` to the estimator dict."""
+
+    def edit(meta):
+        meta = json.loads(meta)
+        change(meta["estimator"])
+        return json.dumps(meta).encode()
+
+    return edit
+
+
+def edit_tensors(change):
+    """A ``tensors=`` for :func:`rewrite` applying ``change`` to the tensor dict."""
+
+    def edit(payload):
+        tensors = safetensors.torch.load(payload)
+        change(tensors)
+        return safetensors.torch.save(tensors)
+
+    return edit
+
+
+def write_zip(path, members, compression=zipfile.ZIP_DEFLATED):
+    with zipfile.ZipFile(path, "w", compression) as zf:
+        for name, payload in members:
+            zf.writestr(name, payload)
+
+
+def members_of(path):
+    with zipfile.ZipFile(path) as zf:
+        return [(name, zf.read(name)) for name in zf.namelist()]
+
+
+INVALID = r"is not a valid sknnfit file: "
+
+
+def test_zip_bomb_is_refused_before_decompressing(saved, tmp_path):
+    import tracemalloc
+
+    bomb = tmp_path / "bomb.sknnfit"
+    members = dict(members_of(saved))
+    members["meta.json"] = b" " * (65 * 2**20)  # 65 MiB of spaces, 64 KiB zipped
+    write_zip(bomb, members.items())
+    assert bomb.stat().st_size < 2**20
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=INVALID + r".*meta\.json.*max_meta_bytes"):
+            load(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20
+
+
+def test_limits_are_documented_and_overridable(saved):
+    import sknnfit.persistence as persistence
+
+    assert persistence.MAX_BYTES == 2 * 2**30
+    assert persistence.MAX_META_BYTES == 64 * 2**20
+    with pytest.raises(ValueError, match=r"tensors\.safetensors.*max_bytes"):
+        load(saved, max_bytes=1000)
+    with pytest.raises(ValueError, match=r"meta\.json.*max_meta_bytes"):
+        load(saved, max_meta_bytes=100)
+    load(saved, max_bytes=10**6, max_meta_bytes=10**6)
+
+
+def set_declared_size(path, member, size):
+    """Make the central directory (and local header) understate a member's size."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(member)
+    name = member.encode()
+    for signature, offset in ((b"PK\x01\x02", 24), (b"PK\x03\x04", 22)):
+        start = 0
+        while (start := data.find(signature, start)) >= 0:
+            name_at = start + (46 if signature == b"PK\x01\x02" else 30)
+            if data[name_at : name_at + len(name)] == name:
+                assert (
+                    int.from_bytes(data[start + offset : start + offset + 4], "little")
+                    == info.file_size
+                )
+                data[start + offset : start + offset + 4] = size.to_bytes(4, "little")
+            start += 4
+    path.write_bytes(bytes(data))
+
+
+def test_a_member_larger_than_declared_is_not_read_past_its_declaration(saved):
+    set_declared_size(saved, "meta.json", 10)
+    with pytest.raises(ValueError, match=INVALID):
+        load(saved)
+
+
+@pytest.mark.parametrize(
+    ("members", "match"),
+    [
+        pytest.param(
+            lambda m: [*m, ("extra.bin", b"x")],
+            r"it holds unexpected members \['extra\.bin'\]",
+            id="extra",
+        ),
+        pytest.param(lambda m: [*m, m[0]], r"it holds \['.*'\] twice", id="duplicate"),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+def test_unexpected_or_repeated_members_are_refused(saved, members, match):
+    write_zip(saved, members(members_of(saved)))
+    with pytest.raises(ValueError, match=INVALID + match):
+        load(saved)
+
+
+def test_other_compression_methods_are_refused(saved):
+    write_zip(saved, members_of(saved), zipfile.ZIP_BZIP2)
+    with pytest.raises(ValueError, match=INVALID + ".*compression method 12"):
+        load(saved)
+
+
+def test_deeply_nested_json_is_refused_without_recursing(saved):
+    deep = b'{"estimator": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    rewrite(saved, meta=lambda _: deep)
+    with pytest.raises(
+        ValueError, match=INVALID + r"its meta\.json nests 100001 levels"
+    ):
+        load(saved)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    from sknnfit._archive import json_depth
+
+    assert json_depth(b'{"a": ["[[[", "\\"{{"], "b": {}}') == 2
+    assert json_depth(b"[]") == 1 and json_depth(b"3") == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        pytest.param(
+            lambda e: e["fitted"].update(n_features_in_=300_000_000),
+            r"x_min_ is \(3,\), but the stored tensors give \(300000000,\)",
+            id="n_features_in_",
+        ),
+        pytest.param(
+            lambda e: e["fitted"].update(n_outputs_=300_000_000),
+            r"y_mean_ is \(2,\), but the stored tensors give \(300000000,\)",
+            id="n_outputs_",
+        ),
+        pytest.param(
+            lambda e: e["fitted"].update(n_outputs_=3.0),
+            "n_outputs_ must be an integer",
+            id="float-width",
+        ),
+        pytest.param(
+            lambda e: e["fitted"].update(
+                hidden_layer_sizes_={"__tuple__": [100_000, 100_000]}
+            ),
+            r"net 0's module has hidden\.0\.bias of shape \(100000,\).*stores \(8,\)",
+            id="hidden-layer-sizes",
+        ),
+        pytest.param(
+            lambda e: e["params"].update(
+                net_params={"module__hidden_layer_sizes": {"__tuple__": [10**5] * 2}}
+            ),
+            r"net 0's module has hidden\.0\.bias of shape \(100000,\)",
+            id="module-in-net-params",
+        ),
+        pytest.param(
+            lambda e: e["fitted"].update(log_columns_=[7]),
+            r"log_columns_ = \[7\] must be distinct indices below 3",
+            id="log-columns",
+        ),
+        pytest.param(
+            lambda e: e["nets"][0].update(group=[0, 5]),
+            r"output group of net 0 = \[0, 5\] must be distinct indices below 2",
+            id="group-index",
+        ),
+        pytest.param(
+            lambda e: e["nets"].clear(), "as the nets' output groups", id="no-net"
+        ),
+        pytest.param(lambda e: e.pop("nets"), r"KeyError: 'nets'", id="missing-key"),
+        pytest.param(
+            lambda e: e["input_transformer"][-1]["fitted"].update(n_features_in_=9),
+            r"input_transformer_\.scale\.n_features_in_ is 9.*give 4",
+            id="scaler-width",
+        ),
+        pytest.param(
+            lambda e: e["fitted"].update(
+                feature_names_in_={
+                    "__array__": "<U100000000",
+                    "shape": [1],
+                    "values": ["a"],
+                }
+            ),
+            "far wider than the strings it holds",
+            id="huge-string-dtype",
+        ),
+        pytest.param(
+            lambda e: e["fitted"].update(
+                best_epoch_={"__numpy__": "V1000000000", "value": 1}
+            ),
+            "names the dtype 'V1000000000'",
+            id="void-dtype",
+        ),
+        pytest.param(
+            lambda e: e["fitted"].update(x_min_={"__tensor__": "nowhere"}),
+            "refers to a tensor 'nowhere' it does not hold",
+            id="missing-tensor",
+        ),
+        pytest.param(
+            lambda e: e["input_transformer"][-1]["params"].update(copy={"a": 1}),
+            "settings that are not plain values",
+            id="step-setting",
+        ),
+    ],
+)
+def test_declared_sizes_must_agree_with_the_stored_tensors(saved, change, match):
+    # Checksums recomputed: only the consistency checks stand in the way.
+    rewrite(saved, meta=edit_meta(change))
+    with pytest.raises(ValueError, match=INVALID + ".*" + match):
+        load(saved)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        pytest.param(
+            lambda t: t.update({"nets_.0.module.out.weight": torch.zeros(2, 9)}),
+            r"out\.weight of shape \(2, 8\).*stores \(2, 9\)",
+            id="weight-shape",
+        ),
+        pytest.param(
+            lambda t: t.pop("nets_.0.module.out.bias"),
+            r"out\.bias of shape \(2,\).*stores None",
+            id="missing-weight",
+        ),
+        pytest.param(
+            lambda t: t.update(
+                {"input_transformer_.scale.mean_": torch.zeros(5, dtype=torch.float64)}
+            ),
+            r"input_transformer_\.scale\.mean_ is \(5,\).*give \(4,\)",
+            id="scaler-statistic",
+        ),
+        pytest.param(
+            lambda t: t.update({"nets_.0.module.hidden.0.weight": torch.zeros(8, 5)}),
+            r"first layer of net 0 is \(8, 5\).*\(\*, 4\)",
+            id="input-width",
+        ),
+    ],
+)
+def test_stored_tensors_must_fit_the_model(saved, change, match):
+    rewrite(saved, tensors=edit_tensors(change))
+    with pytest.raises(ValueError, match=INVALID + ".*" + match):
+        load(saved)
+
+
+@pytest.mark.filterwarnings("ignore:.*were clipped to the range")
+def test_target_transformer_statistics_must_fit(small_nn, data, tmp_path):
+    targets = pytest.importorskip("sknnfit.targets")
+    X, y = data
+    path = tmp_path / "t.sknnfit"
+    save(targets.TargetTransformRegressor(small_nn(), target="rank").fit(X, y), path)
+    key = "transformer_.step.references_"
+    rewrite(path, tensors=edit_tensors(lambda t: t.update({key: t[key][:-1]})))
+    with pytest.raises(
+        ValueError, match=INVALID + r".*references_ is \(39,\).*\(40,\)"
+    ):
+        load(path)
+
+
+def test_random_corruption_only_ever_raises_value_error(small_nn, tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    model = small_nn(max_epochs=2).fit(X, X[:, 0])
+    good_path = tmp_path / "good.sknnfit"
+    save(model, good_path)
+    good, expected = good_path.read_bytes(), model.predict(X)
+    loaded = 0
+    for trial in range(200):
+        data = bytearray(good)
+        if trial % 4 == 0:
+            data = data[: rng.integers(len(data))]
+        else:
+            for i in rng.integers(len(data), size=rng.integers(1, 4)):
+                data[i] ^= int(rng.integers(1, 256))
+        path = tmp_path / "bad.sknnfit"
+        path.write_bytes(bytes(data))
+        try:
+            other = load(path)
+        except ValueError as exc:
+            assert INVALID in str(exc)
+            continue
+        loaded += 1  # the flip hit a byte nothing reads (a zip timestamp)
+        np.testing.assert_array_equal(other.predict(X), expected)
+    assert loaded < 20
+
+
+def test_loading_a_folder_or_a_device(tmp_path):
+    with pytest.raises(IsADirectoryError, match=r"is a folder; sknnfit\.load reads"):
+        load(tmp_path)
+    if os.path.exists("/dev/null"):
+        with pytest.raises(ValueError, match=INVALID + "it is a character device"):
+            load("/dev/null")
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pipe")
+        with pytest.raises(ValueError, match=INVALID + "it is a named pipe"):
+            load(tmp_path / "pipe")  # refused without opening it (that would block)
+
+
+def test_a_dangling_link_is_a_missing_file(tmp_path):
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="No such file"):
+        load(tmp_path / "link")
+
+
+# ------------------------------------------------------------- save and the path
+
+
+def test_save_refuses_a_symbolic_link_and_leaves_it(fitted, saved, tmp_path):
+    link = tmp_path / "link.sknnfit"
+    link.symlink_to(saved)
+    before = saved.read_bytes()
+    with pytest.raises(
+        ValueError, match=r"is a symbolic link .*replace the link itself"
+    ):
+        save(fitted, link)
+    assert link.is_symlink() and saved.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("target", "what"), [("folder", "a folder"), ("/dev/null", "a character device")]
+)
+def test_save_refuses_what_is_not_a_regular_file(fitted, tmp_path, target, what):
+    path = tmp_path if target == "folder" else Path(target)
+    if not path.exists():
+        pytest.skip(f"no {target}")
+    with pytest.raises(ValueError, match=f"is {what}: sknnfit.save only creates"):
+        save(fitted, path)
+    assert not list(tmp_path.glob(".*.sknnfit-tmp"))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_a_new_file_gets_the_permissions_open_would_give(fitted, tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        save(fitted, tmp_path / "m.sknnfit")
+        with open(tmp_path / "plain", "w"):
+            pass
+    finally:
+        os.umask(old)
+    mode = (tmp_path / "m.sknnfit").stat().st_mode & 0o7777
+    assert mode == (tmp_path / "plain").stat().st_mode & 0o7777 == 0o666 & ~umask
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_replaced_file_keeps_its_mode(fitted, saved):
+    saved.chmod(0o640)
+    save(fitted, saved)
+    assert saved.stat().st_mode & 0o7777 == 0o640
+    load(saved)
+
+
+def test_no_temporary_file_is_left_when_saving_fails(fitted, saved, monkeypatch):
+    before = saved.read_bytes()
+
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        save(fitted, saved)
+    monkeypatch.undo()
+    assert saved.read_bytes() == before
+    assert sorted(p.name for p in saved.parent.iterdir()) == ["m.sknnfit"]
+
+
+SAVE_UNTIL_KILLED = textwrap.dedent(
+    """
+    import os, sys, time
+    from sknnfit import load, save
+
+    model = load(sys.argv[1])
+    real_fsync = os.fsync
+
+    def slow_fsync(fd):  # the temporary file is complete: wait to be killed
+        real_fsync(fd)
+        print("writing", flush=True)
+        time.sleep(60)
+
+    os.fsync = slow_fsync
+    save(model, sys.argv[2])
+    """
+)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+@pytest.mark.parametrize("existing", [False, True])
+def test_sigterm_during_save_leaves_no_temporary_file(tmp_path, existing):
+    import signal
+
+    target = tmp_path / "m.sknnfit"
+    if existing:
+        target.write_bytes(b"previous")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            SAVE_UNTIL_KILLED,
+            str(DATA / "golden_default.sknnfit"),
+            str(target),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout.readline() == "writing\n"
+        assert len(list(tmp_path.glob(".m.sknnfit.*.sknnfit-tmp"))) == 1
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == -signal.SIGTERM
+    finally:
+        proc.kill()
+        proc.stdout.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == (
+        ["m.sknnfit"] if existing else []
+    )
+    if existing:
+        assert target.read_bytes() == b"previous"
+
+
+# ------------------------------------------------------------------- signing
+
+
+@pytest.mark.parametrize("key", [b"\x00secret bytes", "clé secrète"])
+def test_a_signed_file_loads_with_its_key_and_without_one(fitted, data, tmp_path, key):
+    X, _ = data
+    path = tmp_path / "m.sknnfit"
+    save(fitted, path, key=key)
+    for other in (load(path, key=key), load(path)):
+        np.testing.assert_array_equal(other.predict(X), fitted.predict(X))
+    if isinstance(key, str):
+        load(path, key=key.encode("utf-8"))
+
+
+def test_wrong_key_and_unsigned_file_are_refused(fitted, saved, tmp_path):
+    signed = tmp_path / "s.sknnfit"
+    save(fitted, signed, key="right")
+    with pytest.raises(
+        ValueError, match=INVALID + "its signature does not match the key"
+    ):
+        load(signed, key="wrong")
+    with pytest.raises(
+        ValueError, match=INVALID + "it is not signed, and a key was given"
+    ):
+        load(saved, key="right")
+
+
+def test_tampering_with_recomputed_checksums_is_caught_only_by_the_signature(
+    fitted, tmp_path
+):
+    path = tmp_path / "s.sknnfit"
+    save(fitted, path, key=b"k")
+
+    def edit(tensors):
+        tensors["nets_.0.module.out.bias"] = tensors["nets_.0.module.out.bias"] + 1
+
+    rewrite(path, tensors=edit_tensors(edit))  # checksums recomputed
+    load(path)  # the checksum only catches accidents
+    with pytest.raises(ValueError, match="signature does not match"):
+        load(path, key=b"k")
+    # Nor can the signature be dropped or moved to another file's header.
+    rewrite(path, header={"hmac_sha256": None})
+    with pytest.raises(ValueError, match="it is not signed"):
+        load(path, key=b"k")
+
+
+@pytest.mark.parametrize(("key", "error"), [("", ValueError), (123, TypeError)])
+def test_invalid_keys(fitted, saved, key, error):
+    with pytest.raises(error, match="key must"):
+        save(fitted, saved, key=key)
+    with pytest.raises(error, match="key must"):
+        load(saved, key=key)
+
+
+def test_settings_nested_too_deep_are_refused_when_saving(fitted, tmp_path):
+    import copy
+
+    deep = {}
+    level = deep
+    for _ in range(70):
+        level["a"] = {}
+        level = level["a"]
+    model = copy.copy(fitted)
+    model.net_params = deep
+    with pytest.raises(ValueError, match="nest deeper than 64"):
+        save(model, tmp_path / "m.sknnfit")
+    assert list(tmp_path.iterdir()) == []

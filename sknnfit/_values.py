@@ -1,0 +1,219 @@
+"""JSON values and tensors: what :mod:`sknnfit._codec` builds its files from.
+
+:class:`Encoder` turns parameters and fitted attributes into JSON values,
+sending every numeric array to a flat dict of tensors; :class:`Decoder`
+reverses it. Classes (which appear only when a user put one in ``net_params``)
+are looked up in a fixed table of the classes sknnfit trains with, never
+imported by name. The decoder reads hostile input: a tag holding the wrong kind
+of value, a dtype that is not a plain number or string type, or a string array
+larger than its values is refused with ValueError.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+__all__ = ["Decoder", "Encoder"]
+# Tags for the JSON values that plain JSON cannot tell apart.
+_TAGS = ("__tuple__", "__numpy__", "__class__", "__tensor__", "__array__", "__dict__")
+
+
+# ------------------------------------------------------------------ class table
+
+
+def _class_table():
+    """The classes a file may name: those sknnfit itself trains with, no others."""
+    from skorch.dataset import Dataset
+
+    from .modules import MLP
+    from .training import (
+        LOSSES,
+        OPTIMIZERS,
+        TensorBatchIterator,
+        make_criterion,
+        optimizer_spec,
+    )
+
+    classes = [MLP, TensorBatchIterator, Dataset]
+    classes += [make_criterion(name)[0] for name in LOSSES]
+    classes += [optimizer_spec(name, 1e-3, 0.0, "cpu")[0] for name in OPTIMIZERS]
+    table = {_class_name(c): c for c in classes}
+    # Files written before the training package was split name its classes by
+    # their old modules.
+    for cls in classes:
+        if cls.__module__.startswith("sknnfit.training."):
+            old = "optim" if cls.__name__ == "SignAgree" else "training"
+            table[f"sknnfit.{old}.{cls.__qualname__}"] = cls
+    return table
+
+
+def _class_name(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+# ---------------------------------------------------------------------- encoding
+
+
+class Encoder:
+    """Turns parameters and fitted attributes into JSON, sending arrays to tensors.
+
+    Attributes
+    ----------
+    tensors : dict of str to torch.Tensor
+        Every array met so far, by the key its JSON value refers to.
+    """
+
+    def __init__(self):
+        self.tensors = {}
+        self.classes = _class_table()
+
+    def tensor(self, key, value):
+        """Store ``value`` as the tensor ``key``; the JSON value that refers to it."""
+        # A copy: safetensors refuses tensors that share memory.
+        self.tensors[key] = torch.as_tensor(value).detach().cpu().clone().contiguous()
+        return {"__tensor__": key}
+
+    def __call__(self, value, key):
+        """Encode ``value``; ``key`` names it in errors and tensor names."""
+        if value is None or isinstance(value, (bool, str)):
+            return value
+        if isinstance(value, np.generic):
+            if value.dtype.kind not in "biuf":
+                raise _unsupported(key, value)
+            return {"__numpy__": value.dtype.str, "value": value.item()}
+        if isinstance(value, (int, float)):
+            return value
+        if isinstance(value, tuple):
+            return {"__tuple__": [self(v, f"{key}[{i}]") for i, v in enumerate(value)]}
+        if isinstance(value, list):
+            return [self(v, f"{key}[{i}]") for i, v in enumerate(value)]
+        if isinstance(value, dict):
+            if not all(isinstance(k, str) for k in value):
+                raise _unsupported(key, value)
+            out = {k: self(v, f"{key}[{k!r}]") for k, v in value.items()}
+            return {"__dict__": out} if any(k in _TAGS for k in value) else out
+        if isinstance(value, np.ndarray):
+            return self._array(value, key)
+        if isinstance(value, torch.Tensor):
+            return self.tensor(key, value)
+        if isinstance(value, torch.device):
+            return str(value)
+        if isinstance(value, type) and _class_name(value) in self.classes:
+            return {"__class__": _class_name(value)}
+        raise _unsupported(key, value)
+
+    def _array(self, value, key):
+        if value.dtype.kind in "biuf":
+            return self.tensor(key, np.ascontiguousarray(value))
+        if value.dtype.kind in "OUS" and all(isinstance(v, str) for v in value.flat):
+            # Strings (feature_names_in_) stay in the JSON.
+            return {
+                "__array__": value.dtype.str if value.dtype.kind != "O" else "O",
+                "shape": list(value.shape),
+                "values": [str(v) for v in value.flat],
+            }
+        raise _unsupported(key, value)
+
+
+def _unsupported(key, value):
+    return ValueError(
+        f"{key} = {value!r} cannot be stored in the safe format, which holds only "
+        "numbers, strings, arrays and sknnfit's own classes. Use plain values "
+        "(for example in net_params), or save with joblib.dump and load the file "
+        "only if you trust it."
+    )
+
+
+class Decoder:
+    """The inverse of :class:`Encoder`, over the tensors read from the file."""
+
+    def __init__(self, tensors):
+        self.tensors = tensors
+        self.classes = _class_table()
+
+    def __call__(self, value):
+        """Decode the JSON value ``value``."""
+        if isinstance(value, list):
+            return [self(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if "__tuple__" in value:
+            return tuple(self(v) for v in _tagged(value, "__tuple__", list))
+        if "__numpy__" in value:
+            dtype = _dtype(_tagged(value, "__numpy__", str), "biuf")
+            return dtype.type(_tagged(value, "value", (bool, int, float)))
+        if "__tensor__" in value:
+            key = _tagged(value, "__tensor__", str)
+            if key not in self.tensors:
+                raise ValueError(
+                    f"its JSON refers to a tensor {key!r} it does not hold"
+                )
+            return self.tensors[key].numpy().copy()
+        if "__array__" in value:
+            return _string_array(value)
+        if "__class__" in value:
+            name = _tagged(value, "__class__", str)
+            if name not in self.classes:
+                raise ValueError(
+                    f"The file names the class {name!r}, which sknnfit does not "
+                    "load: only its own classes can appear in a saved model."
+                )
+            return self.classes[name]
+        if "__dict__" in value:
+            value = _tagged(value, "__dict__", dict)
+        return {k: self(v) for k, v in value.items()}
+
+    def module_state(self, prefix):
+        """The tensors whose keys start with ``prefix``, without it."""
+        return {
+            key[len(prefix) :]: tensor
+            for key, tensor in self.tensors.items()
+            if key.startswith(prefix)
+        }
+
+
+def _tagged(value, tag, kind):
+    """``value[tag]``, refused unless of type ``kind``."""
+    found = value.get(tag)
+    if not isinstance(found, kind):
+        raise ValueError(
+            f"its JSON holds {tag} = {found!r}, which is not a valid entry"
+        )
+    return found
+
+
+def _dtype(name, kinds):
+    """The NumPy dtype called ``name``, refused unless of one of ``kinds``."""
+    try:
+        dtype = np.dtype(name)
+    except TypeError as exc:
+        raise ValueError(f"its JSON names the dtype {name!r} ({exc})") from exc
+    if dtype.kind not in kinds or dtype.fields is not None or dtype.subdtype:
+        raise ValueError(f"its JSON names the dtype {name!r}, which it does not use")
+    return dtype
+
+
+def _string_array(value):
+    """An array of strings from its JSON form; no larger than its values warrant."""
+    values = _tagged(value, "values", list)
+    shape = _tagged(value, "shape", list)
+    if not all(isinstance(v, str) for v in values):
+        raise ValueError(
+            "its JSON holds a string array with values that are not strings"
+        )
+    name = _tagged(value, "__array__", str)
+    if name == "O":
+        array = np.array(values, dtype=object)
+    else:
+        dtype = _dtype(name, "US")
+        # A width beyond the longest value only pads; it may not blow up.
+        if dtype.itemsize * len(values) > 4 * sum(map(len, values)) + 2**20:
+            raise ValueError(
+                f"its JSON declares {len(values)} strings of dtype {name!r}, far "
+                "wider than the strings it holds"
+            )
+        array = np.array(values, dtype=dtype)
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in shape):
+        raise ValueError(f"its JSON holds the array shape {shape!r}")
+    return array.reshape(shape)
