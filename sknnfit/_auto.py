@@ -111,7 +111,16 @@ _RESOLVED = (
 )
 
 
-def make_plan(params, *, n_samples, n_train, n_features, n_inputs, n_outputs):
+def make_plan(
+    params,
+    *,
+    n_samples,
+    n_train,
+    n_features,
+    n_inputs,
+    n_outputs,
+    constant_target=False,
+):
     """Resolve the "auto" parameters of an NNRegressor for data of this size.
 
     Parameters
@@ -124,6 +133,9 @@ def make_plan(params, *, n_samples, n_train, n_features, n_inputs, n_outputs):
         Columns of ``X``, and inputs of the network (with appended logs).
     n_outputs : int
         Target columns.
+    constant_target : bool, default=False
+        Every output is constant: it is predicted exactly without a network,
+        so no epoch is run (``max_epochs = 0``).
 
     Returns
     -------
@@ -139,7 +151,9 @@ def make_plan(params, *, n_samples, n_train, n_features, n_inputs, n_outputs):
     n_parameters = _n_parameters([n_inputs, *sizes, n_outputs])
     optimizer, lr, schedule = _optimizer(params, n_train * n_parameters)
     batch_size = _batch_size(params["batch_size"], optimizer, n_train)
-    if params["max_epochs"] == "auto":
+    if constant_target:
+        max_epochs = 0
+    elif params["max_epochs"] == "auto":
         max_epochs = _auto_epochs(
             optimizer, precision, n_train, batch_size, n_train * n_parameters
         )

@@ -104,6 +104,23 @@ def torch_threads(n_threads):
 
 
 @contextlib.contextmanager
+def training_mode():
+    """Run a block with gradients on and float32 as torch's default dtype.
+
+    A caller may have set ``torch.set_default_dtype(torch.float64)`` or be inside
+    ``torch.inference_mode()``/``torch.no_grad()``; sknnfit trains float32 modules
+    with autograd either way. The default dtype is restored afterwards.
+    """
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    try:
+        with torch.inference_mode(False), torch.enable_grad():
+            yield
+    finally:
+        torch.set_default_dtype(previous)
+
+
+@contextlib.contextmanager
 def seeded_torch(seed, device):
     """Run a block with torch's global RNG seeded, and restore its state afterwards.
 

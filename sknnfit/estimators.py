@@ -192,6 +192,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         Validation loss per epoch when ``early_stopping=True``, else None.
     best_epoch_ : int
         Epoch (1-based) whose weights the model holds.
+    interrupted_ : bool
+        Whether Ctrl-C cut the fit short; the model keeps what was trained. A
+        second Ctrl-C within 3 s raises ``KeyboardInterrupt`` out of ``fit``.
     n_epochs_ : int
         Epochs actually run.
     x_min_, x_max_ : ndarray of shape (n_features_in_,)
@@ -344,7 +347,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self._y_ndim, self.n_outputs_ = y.ndim, y2.shape[1]
         Xt64 = self._fit_input_transform(X)
         self.y_mean_, self.y_scale_ = _target_statistics(y2)
-        rng = check_random_state(self.random_state)
+        rng = _fit_rng(self.random_state)
         train_rows, valid_rows = self._split_rows(len(X), rng)
         n_train = len(X) if valid_rows is None else len(train_rows)
         from ._auto import make_plan
@@ -356,6 +359,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             n_features=self.n_features_in_,
             n_inputs=Xt64.shape[1],
             n_outputs=self.n_outputs_,
+            constant_target=not self.y_scale_.any(),
         )
         for name, value in plan.attributes().items():
             setattr(self, name, value)
@@ -463,6 +467,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         """Train the plan's networks into ``nets_``; their training records."""
         from ._device import torch_threads
         from .training import train_net
+        from .training.stopping import note_interrupt
 
         self.nets_, records = [], []
         with torch_threads(self.n_threads):
@@ -472,8 +477,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 self.nets_.append((list(group), net))
                 records.append(record)
                 if record.interrupted:
+                    note_interrupt()  # raises on a second Ctrl-C in a row
                     break  # Ctrl-C: keep what is trained, skip the other nets
         self.net_ = self.nets_[0][1]
+        self.interrupted_ = records[-1].interrupted
         return records
 
     def _to_user_units(self, out, Xt64):
@@ -501,7 +508,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         """Boolean mask of the rows of ``X`` outside the training box."""
         from ._inference import outside_box
 
-        return outside_box(X, self.x_min_, self.x_max_)
+        return outside_box(X, self.x_min_, self.x_max_, log_columns=self.log_columns_)
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -512,6 +519,17 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             # Fitted on a GPU, loaded where there is none: predict on the CPU.
             for _, net in getattr(self, "nets_", [(None, self.net_)]):
                 self.device_ = place_net(net, device)
+
+
+def _fit_rng(random_state):
+    """The fit's RandomState; for None one seeded from the OS, not NumPy's global.
+
+    scikit-learn's ``check_random_state(None)`` hands out NumPy's global
+    generator, which drawing from would advance; a fit must leave it alone.
+    """
+    if random_state is None:
+        return np.random.RandomState(np.random.SeedSequence().generate_state(4))
+    return check_random_state(random_state)
 
 
 def _target_statistics(y2):

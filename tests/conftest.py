@@ -40,3 +40,16 @@ def normal_data():
     X = rng.normal(size=(64, 2))
     y = np.sin(X[:, 0]) + X[:, 1]
     return X, y
+
+
+@pytest.fixture(autouse=True)
+def _forget_earlier_interrupts():
+    """Each test starts as if no fit had been cut short by Ctrl-C just before.
+
+    A second interrupt within a few seconds of one that cut a fit short raises
+    KeyboardInterrupt (sknnfit.training.stopping.note_interrupt); tests that
+    simulate Ctrl-C follow each other faster than that.
+    """
+    from sknnfit.training import stopping
+
+    stopping._last_interrupt["time"] = float("-inf")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from torch import nn
 
@@ -42,6 +44,35 @@ def make_criterion(name):
     return WeightedLoss, {"kind": kind.get(name, "mse")}
 
 
+#: loss="relative" warns when more than this share of an output's targets is 0.
+ZERO_TARGET_SHARE = 0.01
+
+
+def _check_relative(absy):
+    """Refuse or warn where a relative error is undefined: targets of 0.
+
+    The weights are ``1 / (|y| + eps)`` with ``eps`` a thousandth of the median
+    ``|y|``: a zero target weighs 1000 times a median one, and when at least
+    half of them are 0 the median is 0 and those rows take the whole loss.
+    """
+    zero = (absy == 0).mean(axis=0)
+    if np.median(absy, axis=0).min() == 0:
+        raise ValueError(
+            f"loss='relative' divides by |y|, but {zero.max():.0%} of the targets "
+            "of an output are 0, where a relative error is undefined. Use "
+            "loss='mse', 'mae' or 'huber', or shift y away from 0."
+        )
+    if zero.max() > ZERO_TARGET_SHARE:
+        warnings.warn(
+            f"loss='relative' divides by |y|, and {zero.max():.1%} of the targets "
+            "of an output are 0: those rows weigh 1000 times a median row and "
+            "dominate the fit. Use loss='mse', 'mae' or 'huber' unless the zeros "
+            "must be matched exactly.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
 def loss_weights(name, y_orig, unit_scale, *, peak_weight=10.0):
     """Per-entry weights for the ``"relative"`` and ``"peak"`` losses, or None.
 
@@ -74,6 +105,7 @@ def loss_weights(name, y_orig, unit_scale, *, peak_weight=10.0):
     """
     if name == "relative":
         absy = np.abs(y_orig)
+        _check_relative(absy)
         eps = 1e-3 * np.median(absy, axis=0) + 1e-12
         w = unit_scale / (absy + eps)
     elif name == "peak":

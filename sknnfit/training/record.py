@@ -38,6 +38,16 @@ class TrainingRecord:
         Divergence recoveries: where, and the learning rate left.
     outputs_finite : bool
         Whether the kept weights give finite outputs on the training inputs.
+    final_loss : float
+        Training loss of the kept weights on all training rows.
+    base_loss : float
+        Training loss of a network that outputs zero: the closed-form base's
+        (the mean's, without a base).
+    start_loss : float
+        Training loss of the untrained network.
+    max_loss : float
+        Training loss above which the network counts as diverged: 10 times the
+        larger of ``base_loss`` and ``start_loss``.
     """
 
     stop: str
@@ -48,6 +58,10 @@ class TrainingRecord:
     kept_best: bool
     recoveries: list
     outputs_finite: bool
+    final_loss: float = float("nan")
+    base_loss: float = float("inf")
+    start_loss: float = float("inf")
+    max_loss: float = float("inf")
 
     @property
     def n_epochs(self):
@@ -74,8 +88,10 @@ def report(record, *, check_convergence=True, stacklevel=2):
     stacklevel += 1
     n_bad = len(record.recoveries) + int(record.stop == "diverged")
     no_good_epoch = n_bad > 0 and record.best_epoch == 0
-    if no_good_epoch or not record.outputs_finite:
-        raise DivergenceError(_divergence_message(record, n_bad, no_good_epoch))
+    # The weights kept may still be far worse than no network at all.
+    worse = record.final_loss > record.max_loss
+    if no_good_epoch or worse or not record.outputs_finite:
+        raise DivergenceError(_divergence_message(record, n_bad, no_good_epoch, worse))
     if record.recoveries:
         first, last = record.recoveries[0], record.recoveries[-1]
         outcome = (
@@ -85,7 +101,8 @@ def report(record, *, check_convergence=True, stacklevel=2):
         )
         warnings.warn(
             f"Training diverged {len(record.recoveries)} time(s) (first at "
-            f"{first[0]}): the loss became NaN or infinite. Restored the last "
+            f"{first[0]}): the loss became NaN, infinite or over 10 times the "
+            "loss without the network. Restored the last "
             f"good weights and lowered the learning rate to {last[1]:.3g}; "
             f"{outcome}. Use a smaller lr or grad_clip to avoid this.",
             DivergenceWarning,
@@ -100,12 +117,14 @@ def report(record, *, check_convergence=True, stacklevel=2):
         warnings.warn(
             f"fit was interrupted after {record.n_epochs} of {record.max_epochs} "
             f"epochs; the model keeps {kept}. Call fit again to train from "
-            "scratch.",
+            "scratch. Press Ctrl-C twice within 3 s to stop a loop of fits, such "
+            "as a grid search.",
             FitInterruptedWarning,
             stacklevel=stacklevel,
         )
     if (
         check_convergence
+        and not exact(record)
         and record.stop == "max_epochs"
         and record.n_epochs == record.max_epochs
         and still_improving(
@@ -123,24 +142,41 @@ def report(record, *, check_convergence=True, stacklevel=2):
         )
 
 
-def _divergence_message(record, n_bad, no_good_epoch):
-    what = "the loss became NaN or infinite"
+def _divergence_message(record, n_bad, no_good_epoch, worse):
+    what = "the loss became NaN, infinite or over 10 times the loss without the network"
     if n_bad:
         what += f" {n_bad} time(s)"
     if record.recoveries:
         what += (
             f" even after lowering the learning rate to {record.recoveries[-1][1]:.3g}"
         )
-    why = (
-        "no epoch finished with a finite loss"
-        if no_good_epoch
-        else "the weights kept give NaN or infinite outputs on the training inputs"
-    )
+    if no_good_epoch:
+        why = "no epoch finished with a finite loss"
+    elif not record.outputs_finite:
+        why = "the weights kept give NaN or infinite outputs on the training inputs"
+    else:
+        why = (
+            "the weights kept fit the training rows over 10 times worse (loss "
+            f"{record.final_loss:.3g}) than both the base model alone "
+            f"({record.base_loss:.3g}) and the untrained network "
+            f"({record.start_loss:.3g})"
+        )
     return (
         f"Training diverged: {what}, and {why}, so there are no usable "
         "weights. Try a smaller lr, grad_clip=1.0, loss='huber', or check "
         "X and y for extreme values."
     )
+
+
+#: A fit whose training loss is this fraction of the untrained network's or less
+#: is exact for practical purposes: more epochs would change its predictions by
+#: about the square root of it, relative to the target's scale.
+EXACT_LOSS = 1e-6
+
+
+def exact(record):
+    """Whether the kept weights fit the training rows to :data:`EXACT_LOSS`."""
+    return record.final_loss <= EXACT_LOSS * record.start_loss
 
 
 def still_improving(curve, max_epochs, threshold=0.1):

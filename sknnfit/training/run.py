@@ -17,7 +17,7 @@ import torch
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
-from .._device import seeded_torch
+from .._device import seeded_torch, training_mode
 from ..modules import MLP
 from .callbacks import (
     BatchGrowth,
@@ -29,7 +29,13 @@ from .losses import make_criterion
 from .net import BatchSchedule, FastNet, TensorBatchIterator
 from .optim import optimizer_spec
 from .record import TrainingRecord
-from .stopping import BestWeights, DivergenceRecovery, EarlyStop, stop_reason
+from .stopping import (
+    BestWeights,
+    DivergenceRecovery,
+    EarlyStop,
+    evaluate_loss,
+    stop_reason,
+)
 
 #: Rows per forward pass outside training (memory, not accuracy).
 PREDICT_BATCH = 8192
@@ -75,10 +81,11 @@ def train_net(plan, data, group, seed):
     cols = list(group)
     valid = None
     if data.X_valid is not None:
-        valid = Dataset(
-            torch.from_numpy(data.X_valid),
-            _target(data.y_valid, data.weight_valid, cols),
-        )
+        with training_mode():
+            valid = Dataset(
+                torch.from_numpy(data.X_valid),
+                _target(data.y_valid, data.weight_valid, cols),
+            )
     monitor = "valid_loss" if valid is not None else "train_loss"
     best = BestWeights(monitor, restore=valid is not None)
     batch_schedule = BatchSchedule(plan.batch_size) if plan.batch_growth else None
@@ -100,10 +107,11 @@ def train_net(plan, data, group, seed):
         iterator_train__seed=seed,
         iterator_train__batch_schedule=batch_schedule,
     )
-    with seeded_torch(seed, plan.device):
+    with training_mode(), seeded_torch(seed, plan.device):
         X = torch.from_numpy(np.ascontiguousarray(data.X)).to(plan.device)
-        net.fit(X, _target(data.y, data.weight, cols, plan.device))
-    return net, _record(net, best, X)
+        y = _target(data.y, data.weight, cols, plan.device)
+        net.fit(X, y)
+    return net, _record(net, best, X, y)
 
 
 def build_net(plan, n_inputs, n_outputs, **overrides):
@@ -211,10 +219,11 @@ def _extra_callbacks(plan, n_train, monitor, batch_schedule):
     return callbacks
 
 
-def _record(net, best, X):
+def _record(net, best, X, y):
     rows = [row for row in net.history if "train_loss" in row]
     has_valid = any("valid_loss" in row for row in rows)
     divergence = dict(net.callbacks_)["sknnfit_divergence"]
+    final_loss = evaluate_loss(net, X, y)
     return TrainingRecord(
         stop=stop_reason(net),
         max_epochs=net.max_epochs,
@@ -229,28 +238,9 @@ def _record(net, best, X):
         recoveries=list(divergence.recoveries_),
         # Finite weights with a finite epoch loss can still overflow float32
         # after the epoch's last step: check before predict returns NaN.
-        outputs_finite=outputs_finite(net.module_, X),
+        outputs_finite=math.isfinite(final_loss),
+        final_loss=final_loss,
+        base_loss=divergence.base_loss_,
+        start_loss=divergence.start_loss_,
+        max_loss=divergence.max_loss_,
     )
-
-
-def outputs_finite(module, X, batch_size=PREDICT_BATCH):
-    """Whether ``module`` gives finite outputs on every row of the tensor ``X``.
-
-    Large inputs are checked on the rows holding each column's minimum and
-    maximum (where overflow starts) plus an even sample, not in a whole extra
-    pass.
-    """
-    if len(X) > 2 * batch_size:
-        extremes = torch.cat([X.argmin(dim=0), X.argmax(dim=0)])
-        sample = torch.linspace(0, len(X) - 1, batch_size, device=X.device).long()
-        X = X[torch.unique(torch.cat([extremes, sample]))]
-    was_training = module.training
-    module.eval()
-    try:
-        with torch.no_grad():
-            return all(
-                torch.isfinite(module(X[i : i + batch_size])).all().item()
-                for i in range(0, len(X), batch_size)
-            )
-    finally:
-        module.train(was_training)

@@ -15,6 +15,7 @@ before :class:`BestWeights` may put the best ones in their place.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import torch
@@ -45,6 +46,29 @@ def stop_reason(net):
         if STOP_KEY in row:
             return row[STOP_KEY]
     return "max_epochs" if completed_epochs(net) >= net.max_epochs else "interrupted"
+
+
+#: A second Ctrl-C within this many seconds of one that cut a fit short raises
+#: KeyboardInterrupt instead of cutting the next fit short.
+DOUBLE_INTERRUPT_SECONDS = 3.0
+
+_last_interrupt = {"time": -math.inf}
+
+
+def note_interrupt():
+    """Record that a fit was cut short by Ctrl-C; raise if one just was.
+
+    skorch turns a Ctrl-C into the end of training, so a loop of fits (a grid
+    search, a benchmark) would only move on to the next fit. The second Ctrl-C
+    within :data:`DOUBLE_INTERRUPT_SECONDS` raises ``KeyboardInterrupt`` and
+    stops the loop.
+    """
+    now = time.monotonic()
+    previous, _last_interrupt["time"] = _last_interrupt["time"], now
+    if now - previous <= DOUBLE_INTERRUPT_SECONDS:
+        raise KeyboardInterrupt(
+            f"a second Ctrl-C within {DOUBLE_INTERRUPT_SECONDS:g} s: stopping"
+        )
 
 
 def _good_epoch(net):
@@ -86,11 +110,14 @@ class _HoldsWeights(Callback):
 
 
 class DivergenceRecovery(_HoldsWeights):
-    """Undo a non-finite loss: last good weights, fresh optimizer state, lr / 10.
+    """Undo a diverging loss: last good weights, fresh optimizer state, lr / 10.
 
-    A non-finite training loss on a batch, or non-finite weights at the end of
-    an epoch, restores the weights of the last epoch that ended well, clears the
-    optimizer's state and multiplies the learning rate by ``lr_factor``. After
+    A non-finite training loss on a batch, non-finite weights at the end of an
+    epoch, or an epoch's training loss above ``limit`` times both the base loss
+    (the loss of a network that outputs zero, which leaves the closed-form
+    base's predictions as they are) and the untrained network's loss restores
+    the weights of the last epoch that ended well, clears the optimizer's state
+    and multiplies the learning rate by ``lr_factor``. After
     ``max_recoveries`` recoveries training stops (reason ``"diverged"``) with the
     last good weights. When training ends early for any reason after a
     recovery, or by a Ctrl-C in mid-epoch, the model keeps the last good
@@ -102,23 +129,45 @@ class DivergenceRecovery(_HoldsWeights):
         History key of the loss that must be finite at the end of an epoch.
     max_recoveries : int, default=6
     lr_factor : float, default=0.1
+    limit : float, default=10.0
+        Multiple of the base loss above which an epoch's training loss counts
+        as diverged.
 
     Attributes
     ----------
+    base_loss_ : float
+        The training loss of a network that outputs zero.
+    start_loss_ : float
+        The training loss of the untrained network.
+    max_loss_ : float
+        The training loss above which an epoch counts as diverged.
     recoveries_ : list of (str, float)
         Where each recovery happened and the learning rate it left.
     """
 
-    _weight_attributes = ("last_good_state_",)
+    _weight_attributes = ("last_good_state_", "probe_")
 
-    def __init__(self, monitor="train_loss", max_recoveries=6, lr_factor=0.1):
+    #: Training rows on which the weights at the end of each epoch are checked.
+    PROBE_ROWS = 1024
+
+    def __init__(
+        self, monitor="train_loss", max_recoveries=6, lr_factor=0.1, limit=10.0
+    ):
         self.monitor = monitor
         self.max_recoveries = max_recoveries
         self.lr_factor = lr_factor
+        self.limit = limit
 
-    def on_train_begin(self, net, **kwargs):
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.recoveries_ = []
         self.last_good_state_ = _state_copy(net.module_)
+        self.base_loss_ = base_loss(net, y)
+        tensor = isinstance(X, torch.Tensor)
+        self.start_loss_ = evaluate_loss(net, X, y) if tensor else math.inf
+        self.probe_ = _probe(X, y, self.PROBE_ROWS) if tensor else None
+        # Far above both the base's loss and the untrained network's: on an
+        # exactly fitted base the first is ~0, and only the second is a scale.
+        self.max_loss_ = self.limit * max(self.base_loss_, self.start_loss_)
 
     def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
         if not training or loss is None:
@@ -132,11 +181,18 @@ class DivergenceRecovery(_HoldsWeights):
         params_finite = all(
             torch.isfinite(p).all().item() for p in net.module_.parameters()
         )
-        if np.isfinite(score) and params_finite:
+        # The epoch's mean loss and the loss of the weights it ends with (a
+        # last step can undo a good epoch), both on training rows: the limit is
+        # a multiple of training losses, and held-out rows may differ.
+        losses = [net.history[-1, "train_loss"]]
+        if params_finite and self.probe_ is not None:
+            losses.append(evaluate_loss(net, *self.probe_))
+        too_high = max(losses) > self.max_loss_
+        if np.isfinite(score) and params_finite and not too_high:
             self.last_good_state_ = _state_copy(net.module_)
             return
         net.history.record(BAD_EPOCH_KEY, True)
-        if not params_finite:
+        if not params_finite or too_high:
             self._recover(net, where=f"end of epoch {len(net.history)}")
         # else: the batch that produced the non-finite loss was already undone.
 
@@ -155,6 +211,58 @@ class DivergenceRecovery(_HoldsWeights):
             # complete epoch: the one n_epochs_ and the warning speak of.
             net.module_.load_state_dict(self.last_good_state_)
         self._drop_weights()
+
+
+def base_loss(net, y):
+    """The criterion's value for a network that outputs zero on targets ``y``.
+
+    The network learns the residual of the closed-form base, so this is the
+    base's own loss (or the mean's, without a base).
+    """
+    target = y["y"] if isinstance(y, dict) else y
+    if not isinstance(target, torch.Tensor):
+        return math.inf  # data skorch wraps otherwise: no limit
+    with torch.no_grad():
+        return net.get_loss(torch.zeros_like(target), y).item()
+
+
+def evaluate_loss(net, X, y, batch_size=8192):
+    """The criterion of ``net`` on all rows of ``X`` and ``y``, in evaluation mode.
+
+    Evaluated in chunks in evaluation mode; NaN when an output is not finite.
+    The criteria are means over entries, so chunk means weighted by their rows
+    give the mean over all rows.
+    """
+    module = net.module_
+    was_training = module.training
+    module.eval()
+    total = 0.0
+    try:
+        with torch.no_grad():
+            for start in range(0, len(X), batch_size):
+                part = slice(start, start + batch_size)
+                out = module(X[part])
+                if not torch.isfinite(out).all().item():
+                    return math.nan
+                y_part = (
+                    {k: v[part] for k, v in y.items()}
+                    if isinstance(y, dict)
+                    else y[part]
+                )
+                total += net.get_loss(out, y_part).item() * len(out)
+    finally:
+        module.train(was_training)
+    return total / max(len(X), 1)
+
+
+def _probe(X, y, n_rows):
+    """An even sample of at most ``n_rows`` rows of ``X`` and ``y``."""
+    if len(X) <= n_rows:
+        return X, y
+    rows = torch.linspace(0, len(X) - 1, n_rows, device=X.device).long()
+    if isinstance(y, dict):
+        return X[rows], {key: value[rows] for key, value in y.items()}
+    return X[rows], y[rows]
 
 
 class BestWeights(_HoldsWeights):
