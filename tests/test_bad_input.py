@@ -593,3 +593,20 @@ def test_bench_compare_rejects_bad_arguments_before_fitting(kwargs, error, match
     bench = pytest.importorskip("sknnfit.bench")
     with pytest.raises(error, match=match):
         bench.compare(progress=False, **kwargs)
+
+
+def test_relative_loss_refuses_targets_mostly_zero(small_nn):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2))
+    y = np.where(X[:, 0] > 0, X[:, 1] ** 2 + 1, 0.0)  # about half are 0
+    with pytest.raises(ValueError, match=r"loss='relative' divides by \|y\|.*'mae'"):
+        small_nn(loss="relative").fit(X, y)
+
+
+def test_relative_loss_warns_about_some_zero_targets(small_nn):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2))
+    y = X[:, 1] ** 2 + 1
+    y[:8] = 0.0  # 10% of the targets
+    with pytest.warns(UserWarning, match=r"10\.0% of the targets of an output are 0"):
+        small_nn(loss="relative").fit(X, y)

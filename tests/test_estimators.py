@@ -405,3 +405,52 @@ def test_bfloat16_works_with_every_training_mode(small_nn, smooth_data, params):
     assert pred.shape == Y.shape
     assert np.isfinite(pred).all()
     assert all(net.module_.precision == "bfloat16" for _, net in model.nets_)
+
+
+def test_constant_y_trains_no_epoch_and_is_exact(small_nn, smooth_data):
+    X, _ = smooth_data
+    model = NNRegressor(random_state=0).fit(X, np.full(len(X), 2.5))
+    assert model.max_epochs_ == 0 and model.n_epochs_ == 0
+    np.testing.assert_array_equal(model.predict(X), 2.5)
+
+
+def test_exact_fit_emits_no_convergence_warning(smooth_data):
+    X, _ = smooth_data
+    y = X @ np.array([1.0, -2.0, 0.5]) + 3.0  # the linear base fits it exactly
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = NNRegressor((16,), max_epochs=20, random_state=0).fit(X, y)
+    np.testing.assert_allclose(model.predict(X), y, atol=1e-6)
+
+
+def test_a_row_predicts_the_same_alone_or_in_a_batch(small_nn, smooth_data):
+    X, y = smooth_data
+    model = small_nn(**NN16).fit(X, y)
+    together = model.predict(X)
+    alone = np.array([model.predict(X[i : i + 1])[0] for i in range(10)])
+    # float64 BLAS sums in a batch-size dependent order: equal to rounding.
+    np.testing.assert_allclose(alone, together[:10], rtol=1e-13, atol=1e-13)
+
+
+def test_no_extrapolation_warning_on_an_ordinary_split():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(1000, 20))
+    y = X[:, 0]
+    model = NNRegressor((8,), max_epochs=2, random_state=0).fit(X[:750], y[:750])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ExtrapolationWarning)
+        model.predict(X[750:])
+    # A heavy-tailed positive column is judged in decades (its log is an input).
+    heavy = rng.lognormal(size=(1000, 3))
+    model = NNRegressor((8,), max_epochs=2, random_state=0).fit(heavy[:750], y[:750])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ExtrapolationWarning)
+        model.predict(heavy[750:])
+
+
+def test_extrapolation_warning_on_seed_002s_wider_range():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2, 2, (300, 1))
+    model = NNRegressor((8,), max_epochs=2, random_state=0).fit(x, x[:, 0] ** 2)
+    with pytest.warns(ExtrapolationWarning, match="quarter of a column's range"):
+        model.predict(np.linspace(-4, 4, 101)[:, None])

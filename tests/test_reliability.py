@@ -447,3 +447,121 @@ def test_grid_search_in_parallel_is_bit_identical(small_nn, normal_data):
         np.testing.assert_array_equal(
             other.best_estimator_.predict(X), runs[0].best_estimator_.predict(X)
         )
+
+
+def _global_random_states():
+    import random
+
+    return np.random.get_state(), torch.get_rng_state(), random.getstate()  # noqa: NPY002
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_random_state_none_leaves_every_global_generator_alone(
+    small_nn, normal_data, early_stopping
+):
+    X, y = normal_data
+    before = _global_random_states()
+    small_nn(**ADAM16, random_state=None, early_stopping=early_stopping).fit(X, y)
+    after = _global_random_states()
+    numpy_before, numpy_after = before[0], after[0]
+    assert numpy_before[0] == numpy_after[0]
+    np.testing.assert_array_equal(numpy_before[1], numpy_after[1])
+    assert numpy_before[2:] == numpy_after[2:]  # position, gaussian cache
+    assert torch.equal(before[1], after[1])
+    assert before[2] == after[2]
+
+
+# ---------------------------------------------------------------- torch's modes
+
+
+def test_fit_works_under_float64_default_dtype_and_restores_it(small_nn, normal_data):
+    X, y = normal_data
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        model = small_nn(**ADAM16).fit(X, y)
+        assert torch.get_default_dtype() == torch.float64
+        pred = model.predict(X)
+    finally:
+        torch.set_default_dtype(previous)
+    reference = small_nn(**ADAM16).fit(X, y).predict(X)
+    np.testing.assert_array_equal(pred, reference)
+
+
+@pytest.mark.parametrize("mode", [torch.inference_mode, torch.no_grad])
+def test_fit_works_inside_inference_mode(small_nn, normal_data, mode):
+    X, y = normal_data
+    with mode():
+        pred = small_nn(**ADAM16).fit(X, y).predict(X)
+    np.testing.assert_array_equal(pred, small_nn(**ADAM16).fit(X, y).predict(X))
+
+
+# ------------------------------------------------------ divergence by the loss
+
+
+@pytest.fixture(scope="module")
+def split_data():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, (300, 3))
+    X_test = rng.uniform(-2, 2, (300, 3))
+
+    def f(A):
+        return np.sin(A[:, 0]) + A[:, 1] * A[:, 2]
+
+    return X, f(X), X_test, f(X_test)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "signagree"])
+@pytest.mark.parametrize("base", ["auto", "none"])
+def test_huge_finite_loss_is_caught_and_recovered(
+    small_nn, split_data, optimizer, base
+):
+    # lr=1e3 gives a finite but huge loss (no NaN): caught by its size, undone,
+    # and the model kept is far better than predicting the mean.
+    X, y, X_test, y_test = split_data
+    with pytest.warns(DivergenceWarning, match="over 10 times"):
+        model = small_nn(
+            hidden_layer_sizes=(16,),
+            optimizer=optimizer,
+            lr=1e3,
+            max_epochs=30,
+            base=base,
+        ).fit(X, y)
+    assert divergence_of(model).recoveries_
+    assert model.score(X_test, y_test) > (0.5 if base == "auto" else 0.0)
+
+
+def test_sgd_at_a_million_times_its_rate_never_returns_a_broken_model(
+    small_nn, split_data
+):
+    X, y, X_test, y_test = split_data
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DivergenceWarning)
+            model = small_nn(optimizer="sgd", lr=1e6, max_epochs=10, base="none")
+            model.fit(X, y)
+    except DivergenceError as exc:
+        assert "no usable weights" in str(exc)
+        return
+    assert model.score(X_test, y_test) > 0.0
+
+
+def test_a_kept_model_far_worse_than_the_base_raises(small_nn, split_data):
+    from sknnfit.training.record import TrainingRecord, report
+
+    record = TrainingRecord(
+        stop="max_epochs",
+        max_epochs=5,
+        loss_curve=[1.0] * 5,
+        validation_scores=None,
+        best_epoch=5,
+        kept_best=False,
+        recoveries=[],
+        outputs_finite=True,
+        final_loss=50.0,
+        base_loss=1.0,
+        start_loss=1.2,
+        max_loss=12.0,
+    )
+    with pytest.raises(DivergenceError, match="over 10 times worse"):
+        report(record)
