@@ -7,17 +7,16 @@ inputs, :func:`sknnfit._auto.make_plan` resolves every "auto" once, and
 
 from __future__ import annotations
 
-import math
 import numbers
 from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions, TorchDevice
 from ._options import ACTIVATIONS, LOSSES, LR_SCHEDULES, OPTIMIZERS, PRECISIONS
+from ._rows import fit_rng, split_rows
 from ._validation import (
     check_hidden_layer_sizes,
     closest_hint,
@@ -347,8 +346,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self._y_ndim, self.n_outputs_ = y.ndim, y2.shape[1]
         Xt64 = self._fit_input_transform(X)
         self.y_mean_, self.y_scale_ = _target_statistics(y2)
-        rng = _fit_rng(self.random_state)
-        train_rows, valid_rows = self._split_rows(len(X), rng)
+        rng = fit_rng(self.random_state)
+        train_rows, valid_rows = split_rows(
+            len(X), rng, self.early_stopping, self.validation_fraction
+        )
         n_train = len(X) if valid_rows is None else len(train_rows)
         from ._auto import make_plan
 
@@ -412,21 +413,6 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             Xt64 = self.input_transformer_.fit_transform(X)
         to_float32(Xt64, "X")  # raises if the network could not take it
         return Xt64
-
-    def _split_rows(self, n, rng):
-        """``(train_rows, valid_rows)``: all rows and None without early stopping."""
-        if not self.early_stopping:
-            return slice(None), None  # a view, not a copy of the training data
-        n_valid = math.ceil(self.validation_fraction * n)
-        if n < 2 or n - n_valid < 1:
-            raise ValueError(
-                f"early_stopping=True holds out validation_fraction="
-                f"{self.validation_fraction} of the rows, which leaves no training "
-                f"rows from n_samples={n}. Pass at least 2 samples, lower "
-                "validation_fraction, or set early_stopping=False."
-            )
-        perm = rng.permutation(n)
-        return perm[n_valid:], perm[:n_valid]
 
     def _training_data(self, Xt64, y2, train_rows, valid_rows):
         """Fit the base on the training rows; the network's float32 data.
@@ -519,17 +505,6 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             # Fitted on a GPU, loaded where there is none: predict on the CPU.
             for _, net in getattr(self, "nets_", [(None, self.net_)]):
                 self.device_ = place_net(net, device)
-
-
-def _fit_rng(random_state):
-    """The fit's RandomState; for None one seeded from the OS, not NumPy's global.
-
-    scikit-learn's ``check_random_state(None)`` hands out NumPy's global
-    generator, which drawing from would advance; a fit must leave it alone.
-    """
-    if random_state is None:
-        return np.random.RandomState(np.random.SeedSequence().generate_state(4))
-    return check_random_state(random_state)
 
 
 def _target_statistics(y2):
