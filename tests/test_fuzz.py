@@ -2,9 +2,11 @@
 
 Whatever the shapes, dtypes and values (NaN, infinities, huge and tiny
 magnitudes, 0 to 50 rows, 1-D or 2-D y), ``fit`` followed by ``predict`` either
-returns finite float64 predictions of the right shape, or raises a ValueError
-or TypeError with a message. Any other exception, any warning other than the
-documented ones, and any example that runs longer than a few seconds fail.
+returns finite float64 predictions of the right shape, or raises a ValueError,
+TypeError or (for inputs so extreme that training cannot stay finite, such as
+1e11 with ``input_transform="none"``) DivergenceError with a message. Any other
+exception, any warning other than the documented ones, and any example that runs
+longer than a few seconds fail.
 
 The examples are derandomized (the same ones on every run) so that the suite
 is deterministic; each test prints how many examples ran and how they ended
@@ -26,6 +28,7 @@ from hypothesis.extra import numpy as hnp
 from sknnfit import NNRegressor
 from sknnfit.exceptions import (
     ConvergenceWarning,
+    DivergenceError,
     DivergenceWarning,
     ExtrapolationWarning,
 )
@@ -128,7 +131,7 @@ def run(outcomes, fit_predict, n_rows, y_ndim, n_outputs, accept=()):
     try:
         with time_limit(20), strict_warnings(accept):
             pred = fit_predict()
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, DivergenceError) as exc:
         assert str(exc).strip(), f"{type(exc).__name__} without a message"
         outcomes[f"rejected: {type(exc).__name__}"] += 1
         return
