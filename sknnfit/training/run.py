@@ -18,6 +18,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from .._device import seeded_torch, training_mode
+from .._inference import PREDICT_BATCH
 from ..modules import MLP
 from .callbacks import (
     BatchGrowth,
@@ -36,9 +37,6 @@ from .stopping import (
     evaluate_loss,
     stop_reason,
 )
-
-#: Rows per forward pass outside training (memory, not accuracy).
-PREDICT_BATCH = 8192
 
 #: batch_growth doubles the batch size up to this many rows.
 MAX_GROWN_BATCH = 8192

@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
+from .._inference import PREDICT_BATCH
+
 STOP_KEY = "sknnfit_stop"
 BAD_EPOCH_KEY = "sknnfit_bad_epoch"
 
@@ -226,7 +228,7 @@ def base_loss(net, y):
         return net.get_loss(torch.zeros_like(target), y).item()
 
 
-def evaluate_loss(net, X, y, batch_size=8192):
+def evaluate_loss(net, X, y, batch_size=PREDICT_BATCH):
     """The criterion of ``net`` on all rows of ``X`` and ``y``, in evaluation mode.
 
     Evaluated in chunks in evaluation mode; NaN when an output is not finite.
