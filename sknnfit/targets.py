@@ -9,13 +9,20 @@ that kind (which says so when the way back loses information).
 
 from __future__ import annotations
 
+import inspect
 from typing import ClassVar
 
 import numpy as np
+import sklearn
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.utils import check_array, get_tags
-from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
+from sklearn.utils.metadata_routing import (
+    UNUSED,
+    MetadataRouter,
+    MethodMapping,
+    process_routing,
+)
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import HasMethods, StrOptions
@@ -37,6 +44,23 @@ TAIL_COMPRESSING = ("log", "log1p", "asinh")
 def _has_auto_loss(regressor):
     """Whether ``regressor`` is an NNRegressor left at ``loss="auto"``."""
     return isinstance(regressor, NNRegressor) and regressor.loss == "auto"
+
+
+def _routing_enabled():
+    """Whether scikit-learn's metadata routing is on (``enable_metadata_routing``)."""
+    return bool(sklearn.get_config().get("enable_metadata_routing", False))
+
+
+def _takes_sample_weight(regressor):
+    """Whether ``regressor.fit`` accepts ``sample_weight``, by name or ``**kwargs``."""
+    try:
+        parameters = inspect.signature(regressor.fit).parameters.values()
+    except (TypeError, ValueError):  # no signature to read: let fit decide
+        return True
+    return any(
+        p.name == "sample_weight" or p.kind is inspect.Parameter.VAR_KEYWORD
+        for p in parameters
+    )
 
 
 def _check_y(y):
@@ -139,6 +163,13 @@ class TargetTransformRegressor(RegressorMixin, BaseEstimator):
     training targets can overflow float64 on the way back; it is returned as
     infinity with a RuntimeWarning.
 
+    ``sample_weight`` reaches the regressor only, as in
+    TransformedTargetRegressor: the kind ``target="auto"`` picks and the
+    transformer's statistics (centre and scale, asinh scale, rank quantiles)
+    come from the unweighted targets. The transform is applied to every target,
+    zero-weight rows included, so its domain and range must cover them all;
+    the weights say which errors matter, and they do on any one-to-one scale.
+
     Examples
     --------
     >>> import numpy as np
@@ -156,6 +187,11 @@ class TargetTransformRegressor(RegressorMixin, BaseEstimator):
     1.0
     """
 
+    # fit's sample_weight is routed to the regressor, not consumed here: no
+    # set_fit_request(sample_weight=...) of this class's own, which would do
+    # nothing (TransformedTargetRegressor has none either).
+    __metadata_request__fit: ClassVar[dict] = {"sample_weight": UNUSED}
+
     _parameter_constraints: ClassVar[dict] = {
         "regressor": [HasMethods(["fit", "predict"]), None],
         "target": [StrOptions(set(TARGETS))],
@@ -165,7 +201,7 @@ class TargetTransformRegressor(RegressorMixin, BaseEstimator):
         self.regressor = regressor
         self.target = target
 
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit the regressor on the transformed targets.
 
         Parameters
@@ -174,9 +210,15 @@ class TargetTransformRegressor(RegressorMixin, BaseEstimator):
             Inputs, passed to the regressor unchanged.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Finite numeric targets, within the domain of ``target``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights for the regressor's ``fit``. The target transform and the
+            choice of ``target="auto"`` do not use them (see Notes). With metadata
+            routing enabled, the regressor must request them
+            (``regressor.set_fit_request(sample_weight=True)``); without it, they
+            are passed on when given, and the regressor's ``fit`` must accept them.
         **fit_params : dict
-            Passed to the regressor's ``fit`` (routed, when metadata routing is
-            enabled).
+            Other parameters of the regressor's ``fit``: passed on unchanged, or
+            routed when metadata routing is enabled.
 
         Returns
         -------
@@ -191,6 +233,19 @@ class TargetTransformRegressor(RegressorMixin, BaseEstimator):
         y2 = y.reshape(len(y), -1)
         self.target_ = auto_target(y2) if self.target == "auto" else self.target
         regressor = self._make_regressor()
+        params = dict(fit_params)
+        if sample_weight is not None:
+            params["sample_weight"] = sample_weight
+        if _routing_enabled():
+            # Raises scikit-learn's own error, naming set_fit_request, for
+            # metadata the regressor has not said it wants.
+            params = process_routing(self, "fit", **params).regressor.fit
+        elif sample_weight is not None and not _takes_sample_weight(regressor):
+            raise ValueError(
+                f"{type(regressor).__name__}.fit takes no sample_weight, so "
+                "TargetTransformRegressor cannot pass it on. Use a regressor whose "
+                "fit accepts sample_weight (NNRegressor, Ridge, ...), or drop it."
+            )
         if self.target_ in TAIL_COMPRESSING and _has_auto_loss(regressor):
             # MSE on the compressed scale gives the rows with the largest targets,
             # which dominate the error in the user's units, little weight; the peak
@@ -204,7 +259,7 @@ class TargetTransformRegressor(RegressorMixin, BaseEstimator):
             # check's warning would tell users to set an option they do not have.
             check_inverse=False,
         )
-        self.ttr_.fit(X, y, **fit_params)
+        self.ttr_.fit(X, y, **params)
         self.regressor_ = self.ttr_.regressor_
         self.transformer_ = self.ttr_.transformer_
         return self
@@ -228,7 +283,22 @@ class TargetTransformRegressor(RegressorMixin, BaseEstimator):
         return self.ttr_.predict(X, **predict_params)
 
     def _make_regressor(self):
-        return NNRegressor() if self.regressor is None else clone(self.regressor)
+        """A clone of ``regressor``, or the default NNRegressor.
+
+        Under metadata routing the default requests ``sample_weight`` when its
+        ``fit`` takes it, as TransformedTargetRegressor's default
+        LinearRegression does: the user cannot call ``set_fit_request`` on a
+        regressor they did not pass.
+        """
+        if self.regressor is not None:
+            return clone(self.regressor)
+        regressor = NNRegressor()
+        if (
+            _routing_enabled()
+            and "sample_weight" in inspect.signature(NNRegressor.fit).parameters
+        ):
+            regressor.set_fit_request(sample_weight=True)
+        return regressor
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -238,7 +308,10 @@ class TargetTransformRegressor(RegressorMixin, BaseEstimator):
         tags.target_tags.multi_output = inner.target_tags.multi_output
         # The closest tag to "y > 0" (log) and "y > -1" (log1p).
         tags.target_tags.positive_only = self.target in ("log", "log1p")
-        tags.regressor_tags.poor_score = inner.regressor_tags.poor_score
+        # A regressor that is not a RegressorMixin has no regressor tags (as
+        # TransformedTargetRegressor allows): keep this class's own.
+        if inner.regressor_tags is not None:
+            tags.regressor_tags.poor_score = inner.regressor_tags.poor_score
         return tags
 
     def get_metadata_routing(self):

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from sklearn.base import BaseEstimator
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.model_selection import GridSearchCV
@@ -279,6 +280,109 @@ def test_tags_follow_the_regressor_and_the_target():
     assert get_tags(TargetTransformRegressor(Ridge())).target_tags.multi_output
     assert get_tags(TargetTransformRegressor(target="log")).target_tags.positive_only
     assert not get_tags(TargetTransformRegressor()).target_tags.positive_only
+
+
+class _MeanRegressor(BaseEstimator):
+    """fit/predict without RegressorMixin: get_tags gives no regressor tags."""
+
+    def fit(self, X, y):
+        self.mean_ = np.mean(y, axis=0)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.mean_)
+
+
+def test_tags_accept_a_regressor_without_regressor_tags():
+    from sklearn.utils import get_tags
+
+    assert get_tags(_MeanRegressor()).regressor_tags is None
+    tags = get_tags(TargetTransformRegressor(_MeanRegressor(), target="log"))
+    assert tags.target_tags.positive_only
+    assert tags.regressor_tags is not None
+    model = TargetTransformRegressor(_MeanRegressor()).fit(X_LINE, Y_OUTLIER)
+    np.testing.assert_allclose(model.predict(X_LINE[:2]), Y_OUTLIER.mean())
+
+
+# The last row is an outlier that a weight of 0 removes: a line fitted with the
+# weights goes through the other five exactly.
+X_LINE = np.arange(6.0).reshape(-1, 1)
+Y_OUTLIER = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 50.0])
+W_DROP_LAST = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 0.0])
+
+
+@pytest.mark.parametrize("target", ["standard", "asinh", "rank_normal"])
+def test_sample_weight_reaches_the_regressor_without_routing(target):
+    model = TargetTransformRegressor(Ridge(alpha=1e-10), target=target)
+    model.fit(X_LINE, Y_OUTLIER, sample_weight=W_DROP_LAST)
+    unweighted = TargetTransformRegressor(Ridge(alpha=1e-10), target=target)
+    unweighted.fit(X_LINE, Y_OUTLIER)
+    if target == "standard":  # linear on the standard scale: the exact line
+        np.testing.assert_allclose(model.predict(X_LINE[:5]), Y_OUTLIER[:5], atol=1e-6)
+    weighted_err = np.abs(model.predict(X_LINE[:5]) - Y_OUTLIER[:5]).max()
+    unweighted_err = np.abs(unweighted.predict(X_LINE[:5]) - Y_OUTLIER[:5]).max()
+    assert weighted_err < unweighted_err
+
+
+def test_sample_weight_none_is_not_passed_on():
+    # KNeighborsRegressor.fit takes no sample_weight: the default must not reach it.
+    model = TargetTransformRegressor(KNeighborsRegressor(n_neighbors=1))
+    model.fit(X_LINE, Y_OUTLIER, sample_weight=None)
+    np.testing.assert_allclose(model.predict(X_LINE), Y_OUTLIER)
+
+
+def test_sample_weight_for_a_regressor_that_takes_none_names_the_fix():
+    model = TargetTransformRegressor(KNeighborsRegressor(n_neighbors=1))
+    with pytest.raises(
+        ValueError, match=r"KNeighborsRegressor.fit takes no sample_weight.*drop it"
+    ):
+        model.fit(X_LINE, Y_OUTLIER, sample_weight=W_DROP_LAST)
+
+
+def test_sample_weight_is_routed_when_requested():
+    import sklearn
+
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = TargetTransformRegressor(
+            Ridge(alpha=1e-10).set_fit_request(sample_weight=True)
+        )
+        model.fit(X_LINE, Y_OUTLIER, sample_weight=W_DROP_LAST)
+        np.testing.assert_allclose(model.predict(X_LINE[:5]), Y_OUTLIER[:5], atol=1e-6)
+        # Without weights nothing needs a request.
+        plain = TargetTransformRegressor(Ridge(alpha=1e-10)).fit(X_LINE, Y_OUTLIER)
+    assert np.abs(plain.predict(X_LINE[:5]) - Y_OUTLIER[:5]).max() > 1.0
+
+
+def test_unrequested_sample_weight_raises_sklearns_routing_error():
+    import sklearn
+    from sklearn.exceptions import UnsetMetadataPassedError
+
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = TargetTransformRegressor(Ridge())
+        with pytest.raises(UnsetMetadataPassedError, match="set_fit_request"):
+            model.fit(X_LINE, Y_OUTLIER, sample_weight=W_DROP_LAST)
+
+
+def test_metadata_routing_lists_the_regressors_request():
+    import sklearn
+
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = TargetTransformRegressor(Ridge().set_fit_request(sample_weight=True))
+        routing = model.get_metadata_routing()
+        assert routing.consumes("fit", ["sample_weight"]) == {"sample_weight"}
+    # Routed, not consumed: no set_fit_request of its own that would do nothing.
+    assert not hasattr(TargetTransformRegressor(), "set_fit_request")
+
+
+def test_auto_target_ignores_the_weights():
+    # Zero weight on the rows that make y span decades: the log is still
+    # needed, since every target is transformed.
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 3, size=(60, 1))
+    y = np.exp(2 * X[:, 0])
+    weights = np.where(y > np.median(y), 0.0, 1.0)
+    model = TargetTransformRegressor(Ridge(), target="auto")
+    assert model.fit(X, y, sample_weight=weights).target_ == auto_target(y) == "log"
 
 
 def test_metadata_routing_sends_fit_params_to_the_regressor():
