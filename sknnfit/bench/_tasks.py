@@ -14,6 +14,7 @@ from sklearn.model_selection import KFold, check_cv, train_test_split
 from .._validation import did_you_mean
 from ..datasets import PROBLEMS
 from .models import _make_estimator
+from .tabular import needs_preprocessing, with_preprocessing
 
 _PROBLEM_KWARGS = ("n_train", "n_test")
 
@@ -118,11 +119,23 @@ def _seeds(seeds):
     return seeds
 
 
-def _splits(n_samples, X, y, seed, cv):
-    """``[(fold, train_idx, test_idx)]``: one 80/20 split, or the folds of cv."""
+def _test_size(test_size):
+    if isinstance(test_size, bool) or not (
+        (isinstance(test_size, float) and 0.0 < test_size < 1.0)
+        or (isinstance(test_size, Integral) and test_size >= 1)
+    ):
+        raise ValueError(
+            "test_size must be a fraction in (0, 1) or a row count >= 1, e.g. "
+            f"test_size=0.25; got {test_size!r}."
+        )
+    return test_size
+
+
+def _splits(n_samples, X, y, seed, cv, test_size=0.2):
+    """``[(fold, train_idx, test_idx)]``: one split, or the folds of cv."""
     if cv is None:
         train, test = train_test_split(
-            np.arange(n_samples), test_size=0.2, random_state=seed
+            np.arange(n_samples), test_size=test_size, random_state=seed
         )
         return [(None, train, test)]
     if isinstance(cv, Integral):
@@ -134,20 +147,37 @@ def _splits(n_samples, X, y, seed, cv):
     ]
 
 
-def _folds_per_seed(spec, seeds, cv):
+def _folds_per_seed(spec, seeds, cv, test_size):
     """``{seed: [(fold, (train_idx, test_idx))]}``; one fold of None for a
     reference problem, which brings its own test set."""
     if isinstance(spec, str):
         return {seed: [(None, None)] for seed in seeds}
     X, y = spec
     return {
-        seed: [(fold, (tr, te)) for fold, tr, te in _splits(len(X), X, y, seed, cv)]
+        seed: [
+            (fold, (tr, te))
+            for fold, tr, te in _splits(len(X), X, y, seed, cv, test_size)
+        ]
         for seed in seeds
     }
 
 
-def make_tasks(problems, models, seeds, cv, kwargs_for, *, keep_predictions, errors):
+def make_tasks(
+    problems,
+    models,
+    seeds,
+    cv,
+    kwargs_for,
+    *,
+    keep_predictions,
+    errors,
+    test_size=0.2,
+):
     """One task per (problem, model, seed, fold), in that order.
+
+    Every model of a problem whose ``X`` is a DataFrame that
+    :func:`~sknnfit.bench.tabular.needs_preprocessing` is wrapped in
+    :func:`~sknnfit.bench.tabular.with_preprocessing`.
 
     Returns
     -------
@@ -162,10 +192,14 @@ def make_tasks(problems, models, seeds, cv, kwargs_for, *, keep_predictions, err
     for problem, spec in problems:
         reference = spec if isinstance(spec, str) else None
         data = None if reference else spec
-        folds = _folds_per_seed(spec, seeds, cv)
+        folds = _folds_per_seed(spec, seeds, cv, test_size)
+        table = data is not None and needs_preprocessing(data[0])
         for model, model_spec in models:
             for seed in seeds:
                 for fold, idx in folds[seed]:
+                    estimator = _make_estimator(model_spec, seed)
+                    if table:
+                        estimator = with_preprocessing(estimator, data[0])
                     tasks.append(
                         {
                             "index": len(tasks),
@@ -174,7 +208,7 @@ def make_tasks(problems, models, seeds, cv, kwargs_for, *, keep_predictions, err
                             "model": model,
                             "seed": seed,
                             "fold": fold,
-                            "estimator": _make_estimator(model_spec, seed),
+                            "estimator": estimator,
                             "data": idx,
                             "problem_kwargs": kwargs_for.get(problem, {}),
                             "keep_predictions": keep_predictions,

@@ -29,10 +29,17 @@ from tqdm.auto import tqdm
 from .._compat import _safe_indexing
 from ..datasets import make_problem, problem_info
 from ._interrupt import fit_was_interrupted
-from ._tasks import _problem_kwargs_for, _resolve_problems, _seeds, make_tasks
+from ._tasks import (
+    _problem_kwargs_for,
+    _resolve_problems,
+    _seeds,
+    _test_size,
+    make_tasks,
+)
 from .metrics import SCORE_KEYS, score_all
 from .models import _resolve_models
 from .report import MESSAGE_SEP
+from .tabular import needs_preprocessing
 
 __all__ = ["compare"]
 
@@ -95,7 +102,11 @@ def _task_data(task, X, y):
     X_train, X_test = _safe_indexing(X, train_idx), _safe_indexing(X, test_idx)
     y_train, y_test = _safe_indexing(y, train_idx), _safe_indexing(y, test_idx)
     train_range = None
-    if np.ndim(X_train) == 2 and np.shape(X_train)[1] == 1:
+    if (
+        np.ndim(X_train) == 2
+        and np.shape(X_train)[1] == 1
+        and not needs_preprocessing(X_train)
+    ):
         x = np.asarray(X_train, dtype=np.float64)[:, 0]
         train_range = (float(x.min()), float(x.max()))
     return X_train, y_train, X_test, y_test, train_range
@@ -157,11 +168,20 @@ def _fit_one(task, X=None, y=None):
     out = _fit_predict(task, X_train, y_train, X_test)
     y_pred, error, interrupted = out["y_pred"], out["error"], out["interrupted"]
     y_test = np.asarray(y_test, dtype=np.float64)
-    X_test_arr = np.asarray(X_test, dtype=np.float64)
+    # A raw table's test inputs are not numbers; scores need them only for
+    # 1-D curves, which a table is not.
+    X_test_arr = (
+        X_test if needs_preprocessing(X_test) else np.asarray(X_test, np.float64)
+    )
     scored = error is None and not interrupted
     if scored:
         y_pred = np.asarray(y_pred, dtype=np.float64).reshape(y_test.shape)
-        scores = score_all(y_test, y_pred, X_test=X_test_arr, problem=task["reference"])
+        scores = score_all(
+            y_test,
+            y_pred,
+            X_test=None if needs_preprocessing(X_test) else X_test_arr,
+            problem=task["reference"],
+        )
         fit_seconds, predict_seconds = out["fit_seconds"], out["predict_seconds"]
     else:  # failed or cut short: no metrics, no timings
         y_pred, fit_seconds, predict_seconds, scores = None, np.nan, np.nan, {}
@@ -312,6 +332,7 @@ def compare(
     progress=True,
     return_predictions=False,
     errors="raise",
+    test_size=0.2,
 ):
     """Fit and score every model on every problem for every seed.
 
@@ -324,8 +345,12 @@ def compare(
         reference problem name or to ``(X, y)``. A reference problem is generated
         with ``make_problem(name, random_state=seed)`` and scored on its own
         test set. Your data is split with
-        ``train_test_split(test_size=0.2, random_state=seed)``, or into the
-        folds of ``cv``.
+        ``train_test_split(test_size=test_size, random_state=seed)``, or into
+        the folds of ``cv``. ``X`` may be a raw pandas DataFrame (string or
+        categorical columns, missing values, e.g. from
+        :func:`~sknnfit.datasets.load_table`): then every model is fitted
+        inside :func:`~sknnfit.bench.tabular.with_preprocessing`, which
+        imputes and encodes the training rows only.
     models : str, estimator, dict or list of them
         Names from :data:`~sknnfit.bench.MODELS` (``"nn"``,
         ``"nn-auto-target"``, ``"poly"``, ``"hgb"``, ``"rf"``, ``"mlp"``,
@@ -366,6 +391,9 @@ def compare(
     errors : {"raise", "record"}, default="raise"
         What a fit that raises does: stop the run, or record
         ``"ExceptionType: message"`` in an ``error`` column with NaN metrics.
+    test_size : float or int, default=0.2
+        For ``(X, y)`` problems without ``cv``: the test share of the rows (a
+        fraction in (0, 1)) or their number.
 
     Returns
     -------
@@ -442,6 +470,7 @@ def compare(
 ['square', 'rf', 1]]
     """
     _check_options(backend, errors, scheduler)
+    test_size = _test_size(test_size)
     problems = _resolve_problems(problems)
     models = _resolve_models(models)
     seeds = _seeds(seeds)
@@ -456,6 +485,7 @@ def compare(
         kwargs_for,
         keep_predictions=return_predictions,
         errors=errors,
+        test_size=test_size,
     )
     rows, predictions, interrupted = _run(
         tasks,
