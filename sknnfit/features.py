@@ -92,6 +92,8 @@ def make_input_transformer(kind, X=None, *, log_columns=None):
     Returns
     -------
     transformer : sklearn Pipeline or FunctionTransformer
+        Its ``transform`` returns a NumPy array whatever
+        ``sklearn.set_config(transform_output=...)`` says.
     log_columns : list of int
         The columns that will be log-transformed.
 
@@ -116,7 +118,7 @@ def make_input_transformer(kind, X=None, *, log_columns=None):
                 f"log_columns={cols}."
             )
     if kind == "none":
-        return FunctionTransformer(validate=False), []
+        return _numpy_output(FunctionTransformer(validate=False)), []
     steps = []
     if cols and kind == "auto":
         # Append the logs rather than replace the columns: a uniform column
@@ -142,7 +144,18 @@ def make_input_transformer(kind, X=None, *, log_columns=None):
         )
         steps.append(("log", log))
     steps.append(("scale", StandardScaler()))
-    return Pipeline(steps), cols
+    return _numpy_output(Pipeline(steps)), cols
+
+
+def _numpy_output(transformer):
+    """``transformer`` pinned to NumPy output, whatever ``set_config`` says.
+
+    Its output feeds the network and the closed-form base, which index it as an
+    array: under ``sklearn.set_config(transform_output="pandas")`` a DataFrame
+    would break them, and a model fitted under one setting would warn about
+    feature names when it predicts under the other.
+    """
+    return transformer.set_output(transform="default")
 
 
 def _choose_log_columns(kind, X):

@@ -1,11 +1,18 @@
 """sknnfit.features: the log-column rule and the input transformers."""
 
+import warnings
+
 import numpy as np
 import pytest
+import sklearn
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from sknnfit.estimators import NNRegressor
+from sknnfit.exceptions import ClippedPredictionWarning
 from sknnfit.features import DECADES_RATIO, log_columns_rule, make_input_transformer
+from sknnfit.targets import TargetTransformRegressor
 
 # Column 0 spans six decades, 1 a factor of 2, 2 is signed, 3 holds a zero.
 RNG = np.random.default_rng(0)
@@ -126,3 +133,81 @@ def test_input_is_not_modified():
     for kind in ("auto", "log", "standard", "none"):
         make_input_transformer(kind, X)[0].fit_transform(X)
     np.testing.assert_array_equal(X, before)
+
+
+# ------------------------------------------------------------------ set_output
+
+
+@pytest.mark.parametrize("output", ["pandas", "default"])
+@pytest.mark.parametrize("kind", ["auto", "standard", "log", "none"])
+def test_transformers_return_numpy_whatever_the_set_output_config(kind, output):
+    with sklearn.config_context(transform_output=output), warnings.catch_warnings():
+        warnings.simplefilter("error")  # FunctionTransformer warns under pandas
+        Z = make_input_transformer(kind, X)[0].fit_transform(X)
+    assert type(Z) is np.ndarray
+
+
+def _fit_predict(output, **params):
+    rng = np.random.default_rng(0)
+    X_train = rng.uniform(1.0, 100.0, size=(80, 2))  # column spans: log appended
+    y = np.log(X_train[:, 0]) + X_train[:, 1] / 50
+    model = NNRegressor(hidden_layer_sizes=(8,), max_epochs=3, random_state=0)
+    model.set_params(**params)
+    with sklearn.config_context(transform_output=output), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_train, y)
+        return model, X_train, model.predict(X_train)
+
+
+# base="poly2" also needs sknnfit.bases.poly_ridge pinned to NumPy output (a
+# change proposed to its owner): until then, a model fitted under pandas output
+# warns about feature names when it predicts under the default.
+POLY2_CROSS = pytest.param(
+    "poly2",
+    marks=pytest.mark.xfail(
+        strict=True, reason="bases.poly_ridge not pinned to NumPy output yet"
+    ),
+)
+
+
+@pytest.mark.parametrize("base", ["none", "linear", POLY2_CROSS])
+def test_nnregressor_fits_and_predicts_under_pandas_output(base):
+    model, X_train, pred = _fit_predict("pandas", base=base)
+    assert type(pred) is np.ndarray and pred.shape == (80,)
+    _, _, expected = _fit_predict("default", base=base)
+    np.testing.assert_allclose(pred, expected, rtol=1e-6, atol=1e-8)
+    # Fitted under one setting, predicting under the other, without a warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(model.predict(X_train), pred)
+
+
+def test_nnregressor_under_pandas_output_with_a_polynomial_base():
+    _, _, pred = _fit_predict("pandas", base="poly2")
+    _, _, expected = _fit_predict("default", base="poly2")
+    assert type(pred) is np.ndarray
+    np.testing.assert_allclose(pred, expected, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("target", ["standard", "log", "rank"])
+def test_target_transform_regressor_of_nnregressor_under_pandas_output(target):
+    rng = np.random.default_rng(0)
+    X_train = rng.uniform(0.0, 2.0, size=(40, 2))
+    y = np.exp(X_train.sum(axis=1))
+    model = TargetTransformRegressor(
+        NNRegressor(hidden_layer_sizes=(8,), max_epochs=3, random_state=0),
+        target=target,
+    )
+    with sklearn.config_context(transform_output="pandas"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", ClippedPredictionWarning)
+        pred = model.fit(X_train, y).predict(X_train)
+    assert type(pred) is np.ndarray and pred.shape == (40,)
+    assert np.isfinite(pred).all()
+
+
+def test_polars_output_is_pinned_too():
+    pytest.importorskip("polars")
+    with sklearn.config_context(transform_output="polars"):
+        Z = make_input_transformer("auto", X)[0].fit_transform(X)
+    assert type(Z) is np.ndarray
