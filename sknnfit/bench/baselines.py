@@ -22,7 +22,11 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state, get_tags
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from .._compat import HasMethods, Interval, RidgeCV, _fit_context
 from .._validation import did_you_mean
@@ -173,8 +177,18 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):
             regressor=regressor, transformer=StandardScaler()
         )
 
+    @staticmethod
+    def _weight_params(sample_weight):
+        """Fit parameters that give ``sample_weight`` to every fitted step of
+        the pipeline but the target scaler (a linear map of y, which leaves
+        the ridge solution the same for any weights)."""
+        if sample_weight is None:
+            return {}
+        steps = ("scale", "poly__scale", "poly__ridge")
+        return {f"{step}__sample_weight": sample_weight for step in steps}
+
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Choose the degree by cross-validation and fit on all rows.
 
         Parameters
@@ -185,6 +199,14 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Training targets.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows, given to the input scalers and the ridge
+            solve, in the degree search and the final fit. Integer weights fit
+            the model that repeating the rows would, for a given degree and
+            penalty (the cross-validated choices themselves may differ: a
+            repeated row can fall in two folds). The search still scores the
+            folds unweighted.
+
         Returns
         -------
         self : object
@@ -193,6 +215,8 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):
         X, y = validate_data(
             self, X, y, multi_output=True, y_numeric=True, dtype=np.float64
         )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         rng = check_random_state(self.random_state)
         n_samples, n_features = X.shape
 
@@ -205,10 +229,11 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):
         if len(self.degrees_) == 1:
             self.degree_ = 1
         else:
-            X_search, y_search = X, y
+            X_search, y_search, w_search = X, y, sample_weight
             if self.max_search_samples and n_samples > self.max_search_samples:
                 rows = rng.choice(n_samples, self.max_search_samples, replace=False)
                 X_search, y_search = X[rows], y[rows]
+                w_search = None if sample_weight is None else sample_weight[rows]
             cv = self.cv
             if isinstance(cv, Integral):
                 cv = KFold(cv, shuffle=True, random_state=rng.randint(2**31 - 1))
@@ -217,7 +242,7 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):
                 {"regressor__poly__poly__degree": self.degrees_},
                 cv=cv,
                 refit=False,
-            ).fit(X_search, y_search)
+            ).fit(X_search, y_search, **self._weight_params(w_search))
             scores = search.cv_results_["mean_test_score"]
             self.cv_scores_ = {
                 d: float(s) for d, s in zip(self.degrees_, scores, strict=True)
@@ -229,7 +254,9 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):
                 )
             self.degree_ = int(self.degrees_[int(np.nanargmax(scores))])
 
-        self.pipeline_ = self._make_pipeline(self.degree_).fit(X, y)
+        self.pipeline_ = self._make_pipeline(self.degree_).fit(
+            X, y, **self._weight_params(sample_weight)
+        )
         self.alpha_ = float(self.pipeline_.regressor_["poly"]["ridge"].alpha_)
         return self
 
@@ -300,7 +327,7 @@ class PerOutputRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit one clone of ``estimator`` per output.
 
         Parameters
@@ -310,6 +337,10 @@ class PerOutputRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
 
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Training targets.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows, passed to each clone's ``fit``; the estimator
+            must accept ``sample_weight`` when it is given.
 
         **fit_params : dict
             Passed to each clone's ``fit``.
@@ -332,7 +363,7 @@ class PerOutputRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self._y_ndim = y.ndim
         y2 = y.reshape(len(y), -1)
         multi = MultiOutputRegressor(clone(self.estimator), n_jobs=self.n_jobs)
-        multi.fit(X, y2, **fit_params)
+        multi.fit(X, y2, sample_weight=sample_weight, **fit_params)
         self.multi_output_ = multi
         self.estimators_ = multi.estimators_
         self.n_features_in_ = multi.n_features_in_
