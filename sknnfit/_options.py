@@ -13,6 +13,6 @@ PRECISIONS = ("float32", "bfloat16")
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "lbfgs", "signagree")
 
-LOSSES = ("mse", "mae", "huber", "relative", "peak")
+LOSSES = ("mse", "mae", "huber", "relative", "peak", "quantile")
 
 LR_SCHEDULES = ("none", "onecycle", "cosine", "plateau")

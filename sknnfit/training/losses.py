@@ -1,15 +1,34 @@
-"""Training losses: MSE, L1 and Huber, with the weights of "relative" and "peak"."""
+"""Training losses: MSE, L1, Huber and pinball; the weights of "relative" and "peak"."""
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
+import torch
 from torch import nn
+
+#: The element-wise losses of :class:`WeightedLoss`.
+KINDS = ("mse", "l1", "huber", "quantile")
+
+
+def check_quantile(quantile):
+    """``quantile`` as a float strictly between 0 and 1; else a ValueError."""
+    if (
+        not isinstance(quantile, numbers.Real)
+        or isinstance(quantile, bool)
+        or not 0.0 < quantile < 1.0
+    ):
+        raise ValueError(
+            f"quantile must be a number strictly between 0 and 1; got {quantile!r}. "
+            "Use 0.5 for the median, 0.9 for the 90th percentile."
+        )
+    return float(quantile)
 
 
 class WeightedLoss(nn.Module):
-    """MSE, L1 or Huber loss with optional per-entry weights.
+    """MSE, L1, Huber or pinball loss with optional per-entry weights.
 
     ``forward(y_pred, y_true, weight=None)`` returns ``mean(weight *
     elementwise_loss)``; :class:`~sknnfit.training.net.FastNet` passes the
@@ -18,19 +37,41 @@ class WeightedLoss(nn.Module):
 
     Parameters
     ----------
-    kind : {"mse", "l1", "huber"}, default="mse"
-        Element-wise loss.
+    kind : {"mse", "l1", "huber", "quantile"}, default="mse"
+        Element-wise loss. ``"quantile"`` is the pinball loss
+        ``max(q * r, (q - 1) * r)`` of the residual ``r = y_true - y_pred``,
+        minimised by the ``q``-quantile of ``y_true``, as in
+        :class:`~sklearn.linear_model.QuantileRegressor` and
+        ``HistGradientBoostingRegressor(loss="quantile")``.
+    quantile : float, default=0.5
+        The level ``q`` in (0, 1) of ``kind="quantile"``; ignored by the other
+        kinds. At 0.5 the pinball loss is half the L1 loss.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sknnfit.training.losses import WeightedLoss
+    >>> loss = WeightedLoss("quantile", quantile=0.9)
+    >>> y_true = torch.tensor([1.0, 1.0])
+    >>> float(loss(torch.tensor([0.0, 2.0]), y_true))  # (0.9 * 1 + 0.1 * 1) / 2
+    0.5
     """
 
-    def __init__(self, kind="mse"):
+    def __init__(self, kind="mse", quantile=0.5):
         super().__init__()
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}; got {kind!r}.")
         self.kind = kind
+        self.quantile = check_quantile(quantile)
 
     def forward(self, y_pred, y_true, weight=None):
         if self.kind == "mse":
             loss = (y_pred - y_true) ** 2
         elif self.kind == "l1":
             loss = (y_pred - y_true).abs()
+        elif self.kind == "quantile":
+            r = y_true - y_pred
+            loss = torch.maximum(self.quantile * r, (self.quantile - 1.0) * r)
         else:
             loss = nn.functional.huber_loss(y_pred, y_true, reduction="none")
         if weight is not None:
@@ -38,8 +79,33 @@ class WeightedLoss(nn.Module):
         return loss.mean()
 
 
-def make_criterion(name):
-    """Return ``(criterion_class, kwargs)`` for the ``loss`` parameter."""
+def make_criterion(name, *, quantile=0.5):
+    """Return ``(criterion_class, kwargs)`` for the ``loss`` parameter.
+
+    Parameters
+    ----------
+    name : str
+        The ``loss`` parameter, resolved (not ``"auto"``).
+    quantile : float, default=0.5
+        Level in (0, 1) of ``loss="quantile"``; ignored by the other losses.
+
+    Returns
+    -------
+    criterion : type
+        :class:`WeightedLoss`.
+    kwargs : dict
+        Its keyword arguments, for skorch's ``criterion__`` prefix.
+
+    Examples
+    --------
+    >>> from sknnfit.training.losses import make_criterion
+    >>> make_criterion("quantile", quantile=0.9)[1]
+    {'kind': 'quantile', 'quantile': 0.9}
+    >>> make_criterion("relative")[1]
+    {'kind': 'l1'}
+    """
+    if name == "quantile":
+        return WeightedLoss, {"kind": "quantile", "quantile": check_quantile(quantile)}
     kind = {"mse": "mse", "mae": "l1", "huber": "huber", "relative": "l1"}
     return WeightedLoss, {"kind": kind.get(name, "mse")}
 
