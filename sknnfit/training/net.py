@@ -97,23 +97,54 @@ def _rows(y, rows):
 
 
 class FastNet(NeuralNetRegressor):
-    """skorch's NeuralNetRegressor with loss weights and fewer mode switches.
+    """skorch's NeuralNetRegressor with loss weights, L2 penalty, fewer mode switches.
 
     Weights: when the target is a dict ``{"y": targets, "weight": weights}``
     (each of shape (n_samples, n_outputs)), :meth:`get_loss` passes the batch's
     weights to the criterion as its third argument. This is the one path by
     which weights reach the loss (the ``"relative"`` and ``"peak"`` losses).
 
+    L2 penalty: ``l2_penalty`` adds ``0.5 * l2_penalty * sum(p**2)`` over every
+    trainable parameter to the training loss. Its gradient is exactly the
+    ``weight_decay`` term that :class:`torch.optim.Adam` and
+    :class:`torch.optim.SGD` add to the gradient, so ``weight_decay`` means the
+    same penalty for :class:`torch.optim.LBFGS`, which has no such option and
+    only sees the loss its closure returns. Biases are penalised too, as
+    PyTorch's ``weight_decay`` does (scikit-learn's MLPRegressor ``alpha``
+    spares them); with standardised inputs and targets they stay small.
+
     Mode: skorch calls ``module.train()`` before every batch, which walks the
     whole module tree. The mode only changes between training and evaluation
     passes, so this subclass switches it only then. Everything else is skorch's
     own.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance
+        As in :class:`skorch.NeuralNetRegressor`; so are ``*args`` and
+        ``**kwargs``.
+    l2_penalty : float, default=0.0
+        Coefficient of the L2 penalty added to the training loss (not to the
+        validation loss, nor to evaluation outside training). The recorded
+        ``train_loss`` includes it, as MLPRegressor's ``loss_curve_`` does.
     """
+
+    def __init__(self, module, *args, l2_penalty=0.0, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.l2_penalty = l2_penalty
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         if isinstance(y_true, dict):
-            return self.criterion_(y_pred, y_true["y"], y_true["weight"])
-        return super().get_loss(y_pred, y_true, X=X, training=training)
+            loss = self.criterion_(y_pred, y_true["y"], y_true["weight"])
+        else:
+            loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        if training and self.l2_penalty:
+            loss = loss + 0.5 * self.l2_penalty * self.squared_norm()
+        return loss
+
+    def squared_norm(self):
+        """Sum of the squares of the module's trainable parameters, a 0-d tensor."""
+        return sum(p.pow(2).sum() for p in self.module_.parameters() if p.requires_grad)
 
     def _set_training(self, training=True):
         if getattr(self, "sknnfit_mode_", None) == training:
