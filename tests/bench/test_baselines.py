@@ -163,3 +163,63 @@ def test_per_output_regressor_rejects_missing_y():
 
     with pytest.raises(ValueError, match="requires y to be passed"):
         PerOutputRegressor(LinearRegression()).fit(np.zeros((3, 1)), None)
+
+
+def _weighted_data():
+    rng = np.random.RandomState(3)
+    X = rng.uniform(-1, 1, size=(120, 2))
+    y = X[:, 0] ** 3 - 2 * X[:, 0] * X[:, 1] + 0.05 * rng.normal(size=120)
+    return X, y
+
+
+def test_polynomial_integer_weights_fit_as_repeated_rows():
+    X, y = _weighted_data()
+    w = np.random.RandomState(0).randint(1, 4, size=len(y))
+    # One penalty, so leave-one-out cannot choose differently for the copies.
+    params = {"max_degree": 3, "alphas": (1e-3,), "random_state": 0}
+    weighted = PolynomialRegressor(**params).fit(X, y, sample_weight=w)
+    repeated = PolynomialRegressor(**params).fit(
+        np.repeat(X, w, axis=0), np.repeat(y, w)
+    )
+    assert weighted.degree_ == repeated.degree_ == 3
+    np.testing.assert_allclose(
+        weighted.predict(X), repeated.predict(X), rtol=1e-9, atol=1e-10
+    )
+    unweighted = PolynomialRegressor(**params).fit(X, y)
+    assert np.abs(unweighted.predict(X) - weighted.predict(X)).max() > 1e-6
+
+
+def test_polynomial_zero_weights_drop_rows():
+    X, y = _weighted_data()
+    w = np.ones(len(y))
+    w[::3] = 0.0
+    y_bad = y.copy()
+    y_bad[::3] = 100.0  # rows with weight 0 must not matter
+    params = {"max_degree": 1, "alphas": (1e-3,), "random_state": 0}
+    weighted = PolynomialRegressor(**params).fit(X, y_bad, sample_weight=w)
+    dropped = PolynomialRegressor(**params).fit(X[w > 0], y[w > 0])
+    np.testing.assert_allclose(
+        weighted.predict(X), dropped.predict(X), rtol=1e-9, atol=1e-10
+    )
+
+
+def test_polynomial_rejects_misshaped_weights():
+    X, y = _weighted_data()
+    with pytest.raises(ValueError, match="sample_weight"):
+        PolynomialRegressor(max_degree=2).fit(X, y, sample_weight=np.ones(3))
+
+
+def test_per_output_passes_weights_to_each_clone():
+    from sklearn.linear_model import LinearRegression
+
+    X, y = _weighted_data()
+    Y = np.column_stack([y, -y])
+    w = np.ones(len(y))
+    w[::3] = 0.0
+    Y_bad = Y.copy()
+    Y_bad[::3] = 50.0
+    weighted = PerOutputRegressor(LinearRegression()).fit(X, Y_bad, sample_weight=w)
+    dropped = PerOutputRegressor(LinearRegression()).fit(X[w > 0], Y[w > 0])
+    np.testing.assert_allclose(weighted.predict(X), dropped.predict(X), atol=1e-10)
+    one = PerOutputRegressor(LinearRegression()).fit(X, y, sample_weight=w)
+    assert one.predict(X).shape == (len(y),)
