@@ -9,10 +9,19 @@ network weights, training history) and rebuild the rest the way ``fit`` builds
 it: the skorch nets from :func:`~sknnfit._auto.fitted_plan` and
 :func:`~sknnfit.training.build_net`, the transformers from their factories.
 
+Scikit-learn objects around or beside sknnfit's estimators (a Pipeline, a
+ColumnTransformer of encoders and imputers, a TransformedTargetRegressor) are
+stored the generic way: their constructor parameters and their fitted
+attributes, both as data. Only the classes of :data:`SKLEARN_CLASSES` are
+stored; loading one calls its constructor (which only stores its arguments)
+and sets the fitted attributes, with the same refusal of names that shadow
+methods as sknnfit's own.
+
 Nothing the file names is imported or called: classes (which appear only when
 a user put one in ``net_params``) are looked up in a fixed table of the classes
-sknnfit trains with, and other names (transformer step classes) are only
-compared with what the factories build.
+sknnfit trains with, scikit-learn classes in :data:`SKLEARN_CLASSES`, and other
+names (transformer step classes) are only compared with what the factories
+build.
 """
 
 from __future__ import annotations
@@ -22,10 +31,51 @@ import json
 import numpy as np
 from sklearn.base import clone
 
-from ._sizes import check_nnregressor, check_ttr
-from ._values import Decoder, Encoder, _unsupported
+from . import _values
+from ._sizes import check_nnregressor, check_sklearn, check_ttr
+from ._values import _unsupported
 
-__all__ = ["Decoder", "Encoder", "codecs"]
+__all__ = ["SKLEARN_CLASSES", "Decoder", "Encoder", "codecs", "supported_names"]
+
+#: The scikit-learn classes :func:`sknnfit.save` stores as data, by their public
+#: import path: composition, the usual encoders, imputers and scalers. Their
+#: fitted state is plain arrays, strings and numbers; classes whose state holds
+#: code (a function of the user's, a fitted tree) are not in the list.
+SKLEARN_CLASSES = (
+    "sklearn.compose.ColumnTransformer",
+    "sklearn.compose.TransformedTargetRegressor",
+    "sklearn.compose.make_column_selector",
+    "sklearn.impute.MissingIndicator",
+    "sklearn.impute.SimpleImputer",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing.FunctionTransformer",
+    "sklearn.preprocessing.MaxAbsScaler",
+    "sklearn.preprocessing.MinMaxScaler",
+    "sklearn.preprocessing.OneHotEncoder",
+    "sklearn.preprocessing.OrdinalEncoder",
+    "sklearn.preprocessing.PolynomialFeatures",
+    "sklearn.preprocessing.PowerTransformer",
+    "sklearn.preprocessing.QuantileTransformer",
+    "sklearn.preprocessing.RobustScaler",
+    "sklearn.preprocessing.StandardScaler",
+)
+
+
+class Encoder(_values.Encoder):
+    """:class:`sknnfit._values.Encoder` that also stores estimators: sknnfit's
+    own and those of :data:`SKLEARN_CLASSES`."""
+
+    def __init__(self):
+        super().__init__(encode_object=_encode_object)
+
+
+class Decoder(_values.Decoder):
+    """:class:`sknnfit._values.Decoder` that also rebuilds the estimators
+    :class:`Encoder` stores."""
+
+    def __init__(self, tensors):
+        super().__init__(tensors, decode_object=_decode_object)
+
 
 # ------------------------------------------------------- attributes and steps
 
@@ -350,8 +400,7 @@ def decode_ttr(meta, dec, prefix=""):
     return est
 
 
-def codecs():
-    """Supported classes: ``{class: (name in the file, encoder, decoder)}``."""
+def _sknnfit_codecs():
     from .estimators import NNRegressor
     from .targets import TargetTransformRegressor
 
@@ -359,3 +408,162 @@ def codecs():
         NNRegressor: ("NNRegressor", encode_nnregressor, decode_nnregressor),
         TargetTransformRegressor: ("TargetTransformRegressor", encode_ttr, decode_ttr),
     }
+
+
+def codecs():
+    """Classes :func:`sknnfit.save` takes: ``{class: (name in the file, encoder,
+    decoder)}``; an encoder is called as ``encode(estimator, Encoder())``, a
+    decoder as ``decode(meta, Decoder(tensors))``."""
+    supported = _sknnfit_codecs()
+    for name, cls in _sklearn_table().items():
+        if hasattr(cls, "fit"):  # not make_column_selector
+            supported[cls] = (
+                name,
+                lambda est, enc, name=name: {
+                    "class": name,
+                    **_encode_sklearn(est, enc, ""),
+                },
+                lambda meta, dec, cls=cls: _decode_sklearn(cls, meta, dec),
+            )
+    return supported
+
+
+def supported_names():
+    """The estimators :func:`sknnfit.save` stores, as a sentence."""
+    return (
+        "NNRegressor and TargetTransformRegressor, and Pipelines and other "
+        "compositions of them with these scikit-learn classes: "
+        + ", ".join(name.rsplit(".", 1)[1] for name in SKLEARN_CLASSES)
+    )
+
+
+# ------------------------------------------------------- scikit-learn objects
+
+
+def _sklearn_table():
+    """``{public name: class}`` for :data:`SKLEARN_CLASSES`."""
+    import importlib
+
+    table = {}
+    for name in SKLEARN_CLASSES:
+        module, attribute = name.rsplit(".", 1)
+        # The names are this module's constants, never read from a file.
+        table[name] = getattr(importlib.import_module(module), attribute)
+    return table
+
+
+def _params(obj):
+    if hasattr(obj, "get_params"):
+        return obj.get_params(deep=False)
+    return dict(vars(obj))  # make_column_selector: its three settings
+
+
+def _encode_object(value, enc, key):
+    """An estimator inside a stored one (a Pipeline step, a ColumnTransformer's
+    transformer) as a tagged JSON value."""
+    own = _sknnfit_codecs()
+    if type(value) in own:
+        name, encode, _ = own[type(value)]
+        if not _is_fitted(value):
+            # An unfitted template (TransformedTargetRegressor's regressor):
+            # its settings only.
+            return {"__object__": name, "state": _encode_sklearn(value, enc, key)}
+        prefix = f"{key}."
+        state = encode(value, enc, prefix)
+        return {"__object__": name, "prefix": prefix, "state": state}
+    names = {cls: name for name, cls in _sklearn_table().items()}
+    if type(value) in names:
+        return {
+            "__object__": names[type(value)],
+            "state": _encode_sklearn(value, enc, f"{key}."),
+        }
+    if hasattr(value, "get_params") or hasattr(value, "fit"):
+        cls = type(value)
+        raise TypeError(
+            f"sknnfit.save cannot store {key} = {cls.__module__}.{cls.__qualname__}: "
+            f"the safe format stores only {supported_names()}. Replace that step by "
+            "one of those, or save the whole model with joblib.dump (and load such "
+            "a file only if you trust it: unpickling runs code)."
+        )
+    raise _unsupported(key, value)
+
+
+def _is_fitted(est):
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(est)
+    except NotFittedError:
+        return False
+    return True
+
+
+def _encode_sklearn(est, enc, prefix):
+    """Constructor parameters and fitted attributes of a scikit-learn object."""
+    params = _params(est)
+    if isinstance(params.get("random_state"), np.random.RandomState):
+        params["random_state"] = None  # as in _encode_params
+    for name, value in params.items():
+        if (
+            callable(value)
+            and not isinstance(value, type)
+            and not hasattr(value, "get_params")
+            and id(value) not in enc.functions
+        ):
+            raise TypeError(
+                f"sknnfit.save cannot store {type(est).__name__}({name}={value!r}) "
+                f"at {prefix[:-1] or 'the top level'}: a function of your own is "
+                "code, which the safe format does not hold (it stores only NumPy "
+                f"functions: {', '.join(sorted(_values._function_table()))}). "
+                "Use one of those, or save with joblib.dump and load the file only "
+                "if you trust it."
+            )
+    fitted = {k: v for k, v in vars(est).items() if k not in params}
+    if params.get("memory") is not None:
+        # A cache folder only speeds up a later fit, and loading one unpickles.
+        params["memory"] = None
+    return {
+        "params": {k: enc(v, f"{prefix}{k}") for k, v in params.items()},
+        "fitted": {k: enc(v, f"{prefix}{k}") for k, v in fitted.items()},
+    }
+
+
+def _decode_object(value, dec):
+    """The inverse of :func:`_encode_object`, for names on the allow-lists only."""
+    name = value.get("__object__")
+    state = value.get("state")
+    if not isinstance(name, str) or not isinstance(state, dict):
+        raise ValueError(f"its JSON holds the object {name!r} without its state")
+    own = {name: (cls, decode) for cls, (name, _, decode) in _sknnfit_codecs().items()}
+    if name in own:
+        cls, decode = own[name]
+        if "prefix" not in value:
+            return _decode_sklearn(cls, state, dec)  # an unfitted template
+        prefix = value["prefix"]
+        if not isinstance(prefix, str):
+            raise ValueError(f"its JSON holds the prefix {prefix!r} of a {name}")
+        return decode(state, dec, prefix)
+    table = _sklearn_table()
+    if name not in table:
+        raise ValueError(
+            f"The file names the class {name!r}, which sknnfit does not load: "
+            f"only {sorted(own)} and {sorted(table)} can appear in a saved model."
+        )
+    return _decode_sklearn(table[name], state, dec)
+
+
+def _decode_sklearn(cls, state, dec):
+    params, fitted = state["params"], state["fitted"]
+    if not isinstance(params, dict) or not isinstance(fitted, dict):
+        raise ValueError(f"the file's {cls.__name__} holds no params or fitted dict")
+    est = cls(**{k: dec(v) for k, v in params.items()})
+    if getattr(est, "memory", None) is not None:
+        # A cache folder would make a later fit unpickle what it holds.
+        raise ValueError(
+            f"the file's {cls.__name__} has memory={est.memory!r}; sknnfit.save "
+            "stores pipelines without a cache"
+        )
+    _set_fitted(est, {k: dec(v) for k, v in fitted.items()})
+    check_sklearn(est)
+    return est

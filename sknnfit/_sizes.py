@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_module_state", "check_nnregressor", "check_ttr"]
+__all__ = ["check_module_state", "check_nnregressor", "check_sklearn", "check_ttr"]
 
 
 def _fail(what, value, expected):
@@ -133,6 +133,39 @@ def check_ttr(est):
     out = check_chain(est.transformer_, n_out, "transformer_")
     if out != n_out:
         raise _fail("the target transformer's width", out, n_out)
+
+
+# ------------------------------------------------------- scikit-learn objects
+
+
+def check_sklearn(est):
+    """Refuse a scikit-learn transformer whose output is wider than its arrays.
+
+    Most transformers give as many columns as they get, so a wrong declared
+    size only makes ``transform`` fail. Two widen: OneHotEncoder (a column per
+    category) and PolynomialFeatures; their declared output widths must agree
+    with what they store, so a crafted file cannot make ``predict`` allocate
+    more than the file holds.
+    """
+    name = type(est).__name__
+    if name == "OneHotEncoder" and hasattr(est, "categories_"):
+        categories, outs = est.categories_, est._n_features_outs
+        n_in = _count(est.n_features_in_, "OneHotEncoder.n_features_in_")
+        if not isinstance(categories, list) or len(categories) != n_in:
+            raise _fail("OneHotEncoder.n_features_in_", n_in, len(categories))
+        if not isinstance(outs, list) or len(outs) != n_in:
+            raise _fail("OneHotEncoder._n_features_outs", outs, f"{n_in} widths")
+        for i, (column, n_out) in enumerate(zip(categories, outs, strict=True)):
+            n_out = _count(n_out, f"OneHotEncoder._n_features_outs[{i}]", low=0)
+            if np.ndim(column) != 1 or n_out > len(column):
+                raise _fail(
+                    f"OneHotEncoder._n_features_outs[{i}]",
+                    n_out,
+                    f"at most {np.size(column)} (its categories)",
+                )
+    elif name == "PolynomialFeatures" and hasattr(est, "n_output_features_"):
+        width = _count(est.n_features_in_, "PolynomialFeatures.n_features_in_")
+        _polynomial(est, width, "PolynomialFeatures.")
 
 
 # ------------------------------------------------------------ transformer steps

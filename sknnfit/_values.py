@@ -4,19 +4,39 @@
 sending every numeric array to a flat dict of tensors; :class:`Decoder`
 reverses it. Classes (which appear only when a user put one in ``net_params``)
 are looked up in a fixed table of the classes sknnfit trains with, never
-imported by name. The decoder reads hostile input: a tag holding the wrong kind
-of value, a dtype that is not a plain number or string type, or a string array
-larger than its values is refused with ValueError.
+imported by name; so are the scalar types (``numpy.float64``, ``object``) and
+NumPy functions (``numpy.log1p``) that scikit-learn transformers hold as
+settings. Objects (estimators inside a Pipeline) are handed to the caller's
+``encode_object`` and ``decode_object``, which keep their own allow-list. The
+decoder reads hostile input: a tag holding the wrong kind of value, a dtype
+that is not a plain number or string type, or a string array larger than its
+values is refused with ValueError.
 """
 
 from __future__ import annotations
+
+from operator import index
 
 import numpy as np
 import torch
 
 __all__ = ["Decoder", "Encoder"]
 # Tags for the JSON values that plain JSON cannot tell apart.
-_TAGS = ("__tuple__", "__numpy__", "__class__", "__tensor__", "__array__", "__dict__")
+_TAGS = (
+    "__tuple__",
+    "__numpy__",
+    "__class__",
+    "__tensor__",
+    "__array__",
+    "__dict__",
+    "__type__",
+    "__dtype__",
+    "__slice__",
+    "__function__",
+    "__object__",
+)
+#: What an object array (categories_ of a text column) may hold besides strings.
+_OBJECT_VALUES = (str, type(None), bool, int, float)
 
 
 # ------------------------------------------------------------------ class table
@@ -52,6 +72,25 @@ def _class_name(cls):
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+def _type_table():
+    """Scalar types scikit-learn transformers hold as settings (``dtype=np.float64``,
+    ``make_column_selector(dtype_include=object)``), by name."""
+    types = [bool, int, float, str, object]
+    types += [np.number, np.integer, np.signedinteger, np.unsignedinteger]
+    types += [np.floating, np.bool_, np.object_, np.str_]
+    types += [np.dtype(c).type for c in "bBhHiIlLqQefd"]
+    return {_class_name(t): t for t in types}
+
+
+def _function_table():
+    """NumPy functions a FunctionTransformer or TransformedTargetRegressor may hold."""
+    names = (
+        "abs", "arcsinh", "arctanh", "cbrt", "exp", "exp2", "expm1", "log", "log10",
+        "log1p", "log2", "negative", "reciprocal", "sinh", "sqrt", "square", "tanh",
+    )  # fmt: skip
+    return {f"numpy.{name}": getattr(np, name) for name in names}
+
+
 # ---------------------------------------------------------------------- encoding
 
 
@@ -64,9 +103,12 @@ class Encoder:
         Every array met so far, by the key its JSON value refers to.
     """
 
-    def __init__(self):
+    def __init__(self, encode_object=None):
         self.tensors = {}
         self.classes = _class_table()
+        self.types = {t: name for name, t in _type_table().items()}
+        self.functions = {id(f): name for name, f in _function_table().items()}
+        self.encode_object = encode_object
 
     def tensor(self, key, value):
         """Store ``value`` as the tensor ``key``; the JSON value that refers to it."""
@@ -101,19 +143,42 @@ class Encoder:
             return str(value)
         if isinstance(value, type) and _class_name(value) in self.classes:
             return {"__class__": _class_name(value)}
+        if isinstance(value, type) and value in self.types:
+            return {"__type__": self.types[value]}
+        if isinstance(value, np.dtype):
+            return {"__dtype__": _dtype(value.str, "biufOUS").str}
+        if isinstance(value, slice):
+            bounds = (value.start, value.stop, value.step)
+            return {"__slice__": [None if b is None else index(b) for b in bounds]}
+        if id(value) in self.functions:
+            return {"__function__": self.functions[id(value)]}
+        if self.encode_object is not None:
+            return self.encode_object(value, self, key)
         raise _unsupported(key, value)
 
     def _array(self, value, key):
         if value.dtype.kind in "biuf":
             return self.tensor(key, np.ascontiguousarray(value))
-        if value.dtype.kind in "OUS" and all(isinstance(v, str) for v in value.flat):
-            # Strings (feature_names_in_) stay in the JSON.
+        if value.dtype.kind in "US" or (
+            value.dtype.kind == "O"
+            and all(type(v) in _OBJECT_VALUES or _plain_float(v) for v in value.flat)
+        ):
+            # Strings (feature_names_in_, the categories of a text column, with
+            # None or NaN for missing values) stay in the JSON.
             return {
                 "__array__": value.dtype.str if value.dtype.kind != "O" else "O",
                 "shape": list(value.shape),
-                "values": [str(v) for v in value.flat],
+                "values": [_item(v) for v in value.flat],
             }
         raise _unsupported(key, value)
+
+
+def _plain_float(value):
+    return isinstance(value, np.floating) and value.dtype == np.float64
+
+
+def _item(value):
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _unsupported(key, value):
@@ -128,9 +193,12 @@ def _unsupported(key, value):
 class Decoder:
     """The inverse of :class:`Encoder`, over the tensors read from the file."""
 
-    def __init__(self, tensors):
+    def __init__(self, tensors, decode_object=None):
         self.tensors = tensors
         self.classes = _class_table()
+        self.types = _type_table()
+        self.functions = _function_table()
+        self.decode_object = decode_object
 
     def __call__(self, value):
         """Decode the JSON value ``value``."""
@@ -160,6 +228,24 @@ class Decoder:
                     "load: only its own classes can appear in a saved model."
                 )
             return self.classes[name]
+        if "__type__" in value:
+            return _from_table(self.types, _tagged(value, "__type__", str), "type")
+        if "__function__" in value:
+            name = _tagged(value, "__function__", str)
+            return _from_table(self.functions, name, "function")
+        if "__dtype__" in value:
+            return _dtype(_tagged(value, "__dtype__", str), "biufOUS")
+        if "__slice__" in value:
+            bounds = _tagged(value, "__slice__", list)
+            if len(bounds) != 3 or not all(
+                b is None or (type(b) is int) for b in bounds
+            ):
+                raise ValueError(f"its JSON holds the slice {bounds!r}")
+            return slice(*bounds)
+        if "__object__" in value:
+            if self.decode_object is None:
+                raise ValueError("its JSON holds an object where none belongs")
+            return self.decode_object(value, self)
         if "__dict__" in value:
             value = _tagged(value, "__dict__", dict)
         return {k: self(v) for k, v in value.items()}
@@ -183,6 +269,15 @@ def _tagged(value, tag, kind):
     return found
 
 
+def _from_table(table, name, what):
+    if name not in table:
+        raise ValueError(
+            f"The file names the {what} {name!r}, which sknnfit does not load: "
+            f"only {sorted(table)} can appear in a saved model."
+        )
+    return table[name]
+
+
 def _dtype(name, kinds):
     """The NumPy dtype called ``name``, refused unless of one of ``kinds``."""
     try:
@@ -198,13 +293,15 @@ def _string_array(value):
     """An array of strings from its JSON form; no larger than its values warrant."""
     values = _tagged(value, "values", list)
     shape = _tagged(value, "shape", list)
-    if not all(isinstance(v, str) for v in values):
+    name = _tagged(value, "__array__", str)
+    allowed = _OBJECT_VALUES if name == "O" else (str,)
+    if not all(type(v) in allowed for v in values):
         raise ValueError(
             "its JSON holds a string array with values that are not strings"
         )
-    name = _tagged(value, "__array__", str)
     if name == "O":
-        array = np.array(values, dtype=object)
+        array = np.empty(len(values), dtype=object)
+        array[:] = values
     else:
         dtype = _dtype(name, "US")
         # A width beyond the longest value only pads; it may not blow up.

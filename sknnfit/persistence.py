@@ -66,8 +66,16 @@ looked up in a fixed table of the classes sknnfit itself uses, never imported
 by name.
 
 Supported: a fitted :class:`~sknnfit.NNRegressor` (every net of an ensemble,
-the closed-form base, the input transform, the training records) and a
-:class:`~sknnfit.targets.TargetTransformRegressor` around one. What only matters
+the closed-form base, the input transform, the training records), a
+:class:`~sknnfit.targets.TargetTransformRegressor` around one, and scikit-learn
+compositions of them (a Pipeline, such as a search's ``best_estimator_``, a
+ColumnTransformer of imputers, encoders and scalers, a
+TransformedTargetRegressor) built from the scikit-learn classes of
+:data:`sknnfit._codec.SKLEARN_CLASSES`. Those are stored as their constructor
+parameters and fitted attributes, as data; the class names are looked up in
+that list, never imported by name, and a function they hold must be one of
+NumPy's (``np.log1p``). Saving any other class raises a TypeError that names it
+and points to ``joblib.dump``. What only matters
 while training is not stored: the skorch callbacks and their state (such as
 the divergence monitor's record), the validation split and the training
 iterator's settings. The loaded nets predict; ``fit`` builds new ones.
@@ -89,7 +97,7 @@ from ._archive import HEADER as _HEADER
 from ._archive import MAX_BYTES, MAX_META_BYTES, InvalidFile
 from ._archive import META as _META
 from ._archive import TENSORS as _TENSORS
-from ._codec import Decoder, Encoder, codecs
+from ._codec import Decoder, Encoder, codecs, supported_names
 
 __all__ = ["FORMAT_VERSION", "MAX_BYTES", "MAX_META_BYTES", "load", "save"]
 
@@ -150,9 +158,12 @@ def save(estimator, path, *, key=None):
 
     Parameters
     ----------
-    estimator : NNRegressor or TargetTransformRegressor
-        A fitted estimator. A ``random_state`` given as a RandomState instance
-        is stored as None: it only matters for a later refit.
+    estimator : NNRegressor, TargetTransformRegressor or Pipeline
+        A fitted estimator: one of sknnfit's, or a scikit-learn Pipeline,
+        ColumnTransformer or TransformedTargetRegressor of them and the
+        scikit-learn transformers listed in :mod:`sknnfit.persistence`. A
+        ``random_state`` given as a RandomState instance, and a Pipeline's
+        ``memory``, are stored as None: they only matter for a later refit.
     path : str or os.PathLike
         Where to write the file: a new path, or an existing regular file, which
         is replaced and keeps its permission bits. A new file gets the
@@ -168,8 +179,9 @@ def save(estimator, path, *, key=None):
     NotFittedError
         If the estimator is not fitted.
     TypeError
-        If the estimator's class is not supported by the safe format, or
-        ``key`` is neither bytes nor str.
+        If the estimator's class, or that of a step inside it, is not
+        supported by the safe format (the message names it), a step holds a
+        function other than NumPy's, or ``key`` is neither bytes nor str.
     ValueError
         If a parameter (for example an entry of ``net_params``) is not plain
         data (numbers, strings, arrays and sknnfit's own classes) or nests
@@ -180,11 +192,16 @@ def save(estimator, path, *, key=None):
     """
     supported = codecs()
     if type(estimator) not in supported:
-        names = ", ".join(name for name, _, _ in supported.values())
+        search = ""
+        if hasattr(estimator, "best_estimator_") or hasattr(estimator, "cv_results_"):
+            search = (
+                " For a fitted search, save its best_estimator_ (fit with refit=True)."
+            )
         raise TypeError(
-            f"sknnfit.save supports {names}; got {type(estimator).__name__}. Use "
-            "joblib.dump for other estimators (and load such files only if you "
-            "trust them: unpickling runs code)."
+            f"sknnfit.save supports {supported_names()}; got "
+            f"{type(estimator).__name__}.{search} Use joblib.dump for other "
+            "estimators (and load such files only if you trust them: unpickling "
+            "runs code)."
         )
     check_is_fitted(estimator)
     key = None if key is None else _archive.as_key(key)
@@ -264,7 +281,7 @@ def load(path, *, key=None, max_bytes=MAX_BYTES, max_meta_bytes=MAX_META_BYTES):
 
     Returns
     -------
-    estimator : NNRegressor or TargetTransformRegressor
+    estimator : NNRegressor, TargetTransformRegressor or Pipeline
         The fitted estimator, predicting exactly as the saved one did on the
         same device.
 

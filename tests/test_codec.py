@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from sknnfit import _values
 from sknnfit._codec import Decoder, Encoder, _n_inputs
 from sknnfit.features import INPUT_TRANSFORMS, make_input_transformer
 from sknnfit.modules import MLP
@@ -105,6 +106,54 @@ def test_values_that_are_not_data_are_refused_by_name(value):
         Encoder()({"x": value}, "net_params")
 
 
+@pytest.mark.parametrize(
+    "value",
+    [np.float64, float, object, np.number, np.dtype("float32"), np.dtype("O")],
+    ids=repr,
+)
+def test_scalar_types_and_dtypes_of_transformer_settings_round_trip(value):
+    decoded, encoded, _ = round_trip(value)
+    assert decoded is value or decoded == value
+    assert set(encoded) <= {"__type__", "__dtype__"}
+
+
+def test_slices_and_numpy_functions_round_trip():
+    value = {"out": slice(0, 5, None), "func": np.log1p, "inverse": np.expm1}
+    decoded, encoded, _ = round_trip(value)
+    assert decoded == value
+    assert encoded["func"] == {"__function__": "numpy.log1p"}
+
+
+def test_categories_with_missing_values_stay_in_the_json():
+    categories = np.array(["a", "b", None, np.nan], dtype=object)
+    decoded, _, tensors = round_trip(categories)
+    assert tensors == {}
+    assert decoded.dtype == object and list(decoded[:3]) == ["a", "b", None]
+    assert decoded[3] != decoded[3]
+
+
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [
+        ({"__type__": "builtins.eval"}, "names the type 'builtins.eval'"),
+        ({"__function__": "os.system"}, "names the function 'os.system'"),
+        ({"__dtype__": "V8"}, "dtype 'V8'"),
+        ({"__slice__": [0, "a", None]}, "slice"),
+        ({"__object__": "NNRegressor", "state": {}}, "object where none belongs"),
+    ],
+    ids=repr,
+)
+def test_names_outside_the_tables_are_refused_when_decoding(value, match):
+    with pytest.raises(ValueError, match=match):
+        _values.Decoder({})(value)
+
+
+def test_objects_outside_the_allow_list_are_refused_when_decoding():
+    value = {"__object__": "sklearn.svm.SVR", "state": {"params": {}, "fitted": {}}}
+    with pytest.raises(ValueError, match=r"names the class 'sklearn\.svm\.SVR'"):
+        Decoder({})(value)
+
+
 def test_a_class_outside_the_table_is_refused_when_decoding():
     with pytest.raises(ValueError, match=r"names the class 'os\.system'"):
         Decoder({})({"__class__": "os.system"})
@@ -170,7 +219,8 @@ def test_kinds_that_choose_columns_need_x_or_the_columns(kind):
             {"__array__": "<U100000000", "shape": [2], "values": ["a", "b"]},
             "far wider than the strings",
         ),
-        ({"__array__": "O", "shape": [2], "values": [1, 2]}, "not strings"),
+        ({"__array__": "O", "shape": [2], "values": [{"a": 1}, "b"]}, "not strings"),
+        ({"__array__": "<U1", "shape": [2], "values": [1, "b"]}, "not strings"),
         ({"__dict__": [1]}, "__dict__ = \\[1\\]"),
     ],
     ids=repr,

@@ -210,16 +210,25 @@ def test_file_layout_and_header(fitted, tmp_path):
     keys = set(safetensors.torch.load(tensors))
     weights = {k for k in keys if k.startswith("nets_.0.module.")}
     assert weights == {f"nets_.0.module.{k}" for k in fitted.net_.module_.state_dict()}
-    assert keys - weights == {
-        "input_transformer_.scale.mean_",
-        "input_transformer_.scale.scale_",
-        "input_transformer_.scale.var_",
-        "residual_scale_",
-        "x_max_",
-        "x_min_",
-        "y_mean_",
-        "y_scale_",
-    }
+    # The closed-form base, when the automatic rule chose one, is stored too.
+    base = set()
+    if fitted.base_ is not None:
+        steps = getattr(fitted.base_, "steps", [("step", fitted.base_)])
+        base = {f"base_.{n}.{a}" for n, _ in steps for a in ("coef_", "intercept_")}
+    assert (
+        keys - weights
+        == {
+            "input_transformer_.scale.mean_",
+            "input_transformer_.scale.scale_",
+            "input_transformer_.scale.var_",
+            "residual_scale_",
+            "x_max_",
+            "x_min_",
+            "y_mean_",
+            "y_scale_",
+        }
+        | base
+    )
     assert not list(tmp_path.glob(".sknnfit-*"))  # no temporary file left
 
 
@@ -1044,3 +1053,187 @@ def test_settings_nested_too_deep_are_refused_when_saving(fitted, tmp_path):
     with pytest.raises(ValueError, match="nest deeper than 64"):
         save(model, tmp_path / "m.sknnfit")
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------- scikit-learn pipelines
+
+
+@pytest.fixture(scope="module")
+def mixed_frame():
+    """A table with a text column, missing values in it and in a number column."""
+    rng = np.random.default_rng(1)
+    n = 60
+    X = pd.DataFrame(
+        {
+            "size": rng.uniform(1, 10, n),
+            "colour": rng.choice(["red", "green", "blue", None], n),
+            "age": rng.normal(size=n),
+        }
+    )
+    X.loc[[2, 7], "size"] = np.nan
+    y = np.nan_to_num(X["size"].to_numpy()) + 2.0 * (X["colour"] == "red") + 1.0
+    return X, y
+
+
+def preprocessor():
+    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    categorical = make_pipeline(
+        SimpleImputer(strategy="most_frequent"),
+        OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+    )
+    return ColumnTransformer(
+        [
+            ("num", make_pipeline(SimpleImputer(), StandardScaler()), ["size", "age"]),
+            ("cat", categorical, make_column_selector(dtype_exclude="number")),
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def mixed_pipeline(small_nn, mixed_frame):
+    from sklearn.pipeline import Pipeline
+
+    X, y = mixed_frame
+    return Pipeline([("pre", preprocessor()), ("nn", small_nn())]).fit(X, y)
+
+
+def test_pipeline_of_column_transformer_and_network_round_trips(
+    mixed_pipeline, mixed_frame, tmp_path, monkeypatch
+):
+    X, _ = mixed_frame
+    save(mixed_pipeline, tmp_path / "p.sknnfit")
+    for module, name in [(pickle, "loads"), (pickle, "Unpickler"), (joblib, "load")]:
+        monkeypatch.setattr(module, name, pytest.fail)
+    other = load(tmp_path / "p.sknnfit")
+    monkeypatch.undo()
+    assert other is not mixed_pipeline
+    np.testing.assert_array_equal(other.predict(X), mixed_pipeline.predict(X))
+    # Unseen and missing categories go through the loaded encoder as they did.
+    new = X.head(3).assign(colour=["purple", None, "red"])
+    np.testing.assert_array_equal(other.predict(new), mixed_pipeline.predict(new))
+    cat = other.named_steps["pre"].named_transformers_["cat"][-1]
+    assert [list(c) for c in cat.categories_] == [["blue", "green", "red"]]
+    assert other.get_params()["nn__hidden_layer_sizes"] == (8,)
+
+
+def test_pipeline_file_holds_data_only(mixed_pipeline, tmp_path):
+    path = tmp_path / "p.sknnfit"
+    save(mixed_pipeline, path)
+    with zipfile.ZipFile(path) as zf:
+        header = json.loads(zf.read("header.json"))
+        meta = json.loads(zf.read("meta.json"))
+    assert header["estimator"] == "sklearn.pipeline.Pipeline"
+    steps = meta["estimator"]["params"]["steps"]
+    assert [s["__tuple__"][1]["__object__"] for s in steps] == [
+        "sklearn.compose.ColumnTransformer",
+        "NNRegressor",
+    ]
+
+
+def test_grid_search_best_estimator_round_trips(small_nn, mixed_frame, tmp_path):
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import Pipeline
+
+    X, y = mixed_frame
+    search = GridSearchCV(
+        Pipeline([("pre", preprocessor()), ("nn", small_nn(max_epochs=2))]),
+        {"nn__hidden_layer_sizes": [(4,), (8,)]},
+        cv=2,
+    ).fit(X, y)
+    save(search.best_estimator_, tmp_path / "best.sknnfit")
+    best = load(tmp_path / "best.sknnfit")
+    np.testing.assert_array_equal(best.predict(X), search.predict(X))
+    with pytest.raises(TypeError, match=r"save its best_estimator_"):
+        save(search, tmp_path / "search.sknnfit")
+
+
+@pytest.mark.parametrize("wrapper", ["sknnfit", "sklearn"])
+def test_target_wrappers_inside_a_pipeline_round_trip(
+    small_nn, mixed_frame, tmp_path, wrapper
+):
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.pipeline import Pipeline
+
+    from sknnfit.targets import TargetTransformRegressor
+
+    X, y = mixed_frame
+    if wrapper == "sknnfit":
+        model = TargetTransformRegressor(small_nn(), target="log")
+    else:
+        model = TransformedTargetRegressor(
+            small_nn(), func=np.log1p, inverse_func=np.expm1
+        )
+    pipe = Pipeline([("pre", preprocessor()), ("model", model)]).fit(X, y)
+    save(pipe, tmp_path / "p.sknnfit")
+    other = load(tmp_path / "p.sknnfit")
+    np.testing.assert_array_equal(other.predict(X), pipe.predict(X))
+
+
+def test_unsupported_step_names_its_class_and_joblib(small_nn, data, tmp_path):
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline
+
+    X, y = data
+    pipe = make_pipeline(PCA(n_components=2), small_nn()).fit(X, y)
+    with pytest.raises(
+        TypeError, match=r"steps\[0\]\[1\] = sklearn\.decomposition.*PCA.*joblib\.dump"
+    ):
+        save(pipe, tmp_path / "p.sknnfit")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_function_of_your_own_is_refused_by_name(small_nn, data, tmp_path):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y = data
+    pipe = make_pipeline(FunctionTransformer(lambda a: a + 1), small_nn()).fit(X, y)
+    with pytest.raises(TypeError, match=r"FunctionTransformer\(func=.*function of"):
+        save(pipe, tmp_path / "p.sknnfit")
+
+
+def test_pipeline_with_a_cache_folder_is_saved_without_it(small_nn, data, tmp_path):
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = data
+    steps = [("scale", StandardScaler()), ("nn", small_nn())]
+    pipe = Pipeline(steps, memory=str(tmp_path / "cache")).fit(X, y)
+    save(pipe, tmp_path / "p.sknnfit")
+    other = load(tmp_path / "p.sknnfit")
+    assert other.memory is None
+    np.testing.assert_array_equal(other.predict(X), pipe.predict(X))
+
+
+def test_a_scikit_learn_class_outside_the_list_is_refused_on_load(
+    mixed_pipeline, tmp_path
+):
+    path = tmp_path / "p.sknnfit"
+    save(mixed_pipeline, path)
+    rewrite(
+        path,
+        meta=lambda m: m.replace(
+            b'"sklearn.preprocessing.StandardScaler"', b'"sklearn.svm.SVR"'
+        ),
+    )
+    with pytest.raises(ValueError, match=r"names the class 'sklearn\.svm\.SVR'"):
+        load(path)
+
+
+def test_one_hot_widths_must_fit_the_stored_categories(mixed_pipeline, tmp_path):
+    path = tmp_path / "p.sknnfit"
+    save(mixed_pipeline, path)
+    rewrite(
+        path,
+        meta=lambda m: m.replace(
+            b'"_n_features_outs": [3]', b'"_n_features_outs": [3000000000]'
+        ),
+    )
+    with pytest.raises(
+        ValueError, match=r"_n_features_outs\[0\] is 3000000000.*at most 3"
+    ):
+        load(path)
