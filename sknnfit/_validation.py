@@ -3,7 +3,8 @@
 scikit-learn's :func:`~sklearn.utils.validation.validate_data` does the
 checking; this module turns its terse messages into ones that say what to do,
 and holds the few checks it does not make (where the first NaN is, which
-DataFrame columns are not numbers, a typo's nearest valid name).
+DataFrame columns are not numbers, a typo's nearest valid name, whether a
+sparse X fits in memory once dense).
 """
 
 from __future__ import annotations
@@ -12,7 +13,18 @@ import difflib
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.validation import validate_data
+
+#: Sparse formats validate_data keeps as they are; others become CSR first.
+SPARSE_FORMATS = ("csr", "csc")
+
+#: Without psutil, a sparse X is densified only up to this many bytes (4 GiB).
+DENSE_LIMIT_BYTES = 4 * 2**30
+
+#: With psutil, up to this share of the memory available at the time: a fit
+#: holds the dense float64 X, its transformed float64 copy and a float32 copy.
+DENSE_SHARE_OF_AVAILABLE = 1 / 3
 
 
 def did_you_mean(kind, name, valid):
@@ -178,14 +190,82 @@ def explain_input_error(exc, X, y=None):
     return None
 
 
+def dense_limit_bytes():
+    """Most bytes a sparse X may take once densified to float64.
+
+    A third of the memory available now (:data:`DENSE_SHARE_OF_AVAILABLE`), when
+    psutil is installed to say how much that is; else a fixed 4 GiB
+    (:data:`DENSE_LIMIT_BYTES`).
+    """
+    try:
+        import psutil
+    except ImportError:
+        return DENSE_LIMIT_BYTES
+    return int(psutil.virtual_memory().available * DENSE_SHARE_OF_AVAILABLE)
+
+
+def _size(n_bytes):
+    """``n_bytes`` in the largest binary unit that keeps it at least 1."""
+    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.3g} {unit}"
+    return f"{n_bytes} bytes"
+
+
+def densify(X, name="X"):
+    """A sparse ``X`` as a dense float64 array; other inputs unchanged.
+
+    The network trains on dense arrays, as scikit-learn's MLPRegressor computes
+    on them; a ValueError naming the size and the fix replaces the MemoryError
+    (or swapping) of a matrix too large for that.
+
+    Parameters
+    ----------
+    X : sparse matrix or array, or array-like
+        Validated input.
+    name : str, default="X"
+        How to call it in the message.
+
+    Returns
+    -------
+    X : ndarray or the input
+        Dense float64 when ``X`` was sparse.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> densify(sp.csr_matrix([[0.0, 2.0], [1.0, 0.0]]))
+    array([[0., 2.],
+           [1., 0.]])
+    """
+    if not sp.issparse(X):
+        return X
+    n_rows, n_cols = X.shape
+    need, limit = n_rows * n_cols * 8, dense_limit_bytes()
+    if need > limit:
+        raise ValueError(
+            f"{name} is a sparse {n_rows} x {n_cols} matrix; NNRegressor trains on "
+            f"dense arrays, and as dense float64 it would take {_size(need)}, more "
+            f"than the {_size(limit)} allowed (a third of the available memory, or "
+            "4 GiB without psutil). Reduce the columns first, e.g. "
+            "sklearn.decomposition.TruncatedSVD(n_components=100) in a Pipeline, "
+            "or fit on fewer rows."
+        )
+    return X.toarray().astype(np.float64, copy=False)
+
+
 def validate_xy(estimator, X, y):
     """``(X, y)`` as float64 arrays, checked, with messages that name the fix.
 
     Sets ``n_features_in_`` (and ``feature_names_in_``) on ``estimator`` as
     :func:`~sklearn.utils.validation.validate_data` does. ``X`` comes back
-    C-contiguous, so arrays and DataFrames give bit-identical fits.
+    C-contiguous, so arrays and DataFrames give bit-identical fits. A sparse
+    ``X`` (CSR or CSC; other formats via CSR) is densified, up to the size
+    :func:`densify` allows; a sparse ``y`` too.
     """
     check_numeric_frame(X)
+    if sp.issparse(y):
+        y = densify(y, "y")
     # validate_data rejects non-finite y with a terse message; say where.
     y_arr = np.asarray(y) if y is not None else None
     if y_arr is not None and y_arr.dtype.kind in "fc":
@@ -195,6 +275,7 @@ def validate_xy(estimator, X, y):
             estimator,
             X,
             y,
+            accept_sparse=SPARSE_FORMATS,
             multi_output=True,
             y_numeric=True,
             dtype=[np.float64, np.float32],
@@ -205,6 +286,7 @@ def validate_xy(estimator, X, y):
         if better is None:
             raise
         raise better from exc
+    X = densify(X)
     if y.dtype.kind not in "fiub":
         # validate_data lets NumPy string targets through (only object y is
         # converted); catch them here rather than in a bare astype.
@@ -219,13 +301,17 @@ def validate_xy(estimator, X, y):
 
 
 def validate_x(estimator, X):
-    """``X`` for predict: float64, C-contiguous, finite, with the fitted columns."""
+    """``X`` for predict: float64, C-contiguous, finite, with the fitted columns.
+
+    A sparse ``X`` is densified as in :func:`validate_xy`.
+    """
     check_numeric_frame(X)
     try:
         X = validate_data(
             estimator,
             X,
             reset=False,
+            accept_sparse=SPARSE_FORMATS,
             dtype=[np.float64, np.float32],
             ensure_all_finite=False,
         )
@@ -234,6 +320,7 @@ def validate_x(estimator, X):
         if better is None:
             raise
         raise better from exc
+    X = densify(X)
     check_finite(X, "X")
     return np.ascontiguousarray(X, dtype=np.float64)
 

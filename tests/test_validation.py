@@ -1,19 +1,29 @@
 """sknnfit._validation: the input checks and the messages that name the fix."""
 
 import re
+import sys
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 
+from sknnfit import _validation
 from sknnfit._validation import (
+    DENSE_LIMIT_BYTES,
     check_finite,
     check_hidden_layer_sizes,
     check_numeric_frame,
     did_you_mean,
     explain_input_error,
     to_float32,
+    validate_x,
+    validate_xy,
 )
+from sknnfit.estimators import NNRegressor
 
 # ------------------------------------------------------------------ check_finite
 
@@ -223,3 +233,100 @@ def test_to_float32_gives_a_contiguous_float32_copy():
 def test_to_float32_refuses_what_float32_cannot_hold(value):
     with pytest.raises(ValueError, match=r"^Z does not fit in float32 after scaling"):
         to_float32(np.array([[1.0, value]]), "Z")
+
+
+# ------------------------------------------------------------------ sparse X
+
+
+class _Holder(BaseEstimator):
+    """Something for validate_data to record n_features_in_ on."""
+
+
+def _sparse_data():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(40, 5))
+    X[X < 0.6] = 0.0
+    return X, X @ np.arange(1.0, 6.0)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo", "lil"])
+@pytest.mark.parametrize("container", ["matrix", "array"])
+def test_validate_xy_densifies_sparse_x(fmt, container):
+    X, y = _sparse_data()
+    S = getattr(sp, f"{fmt}_{container}")(X.astype(np.float32))
+    X_out, y_out = validate_xy(_Holder(), S, y)
+    assert type(X_out) is np.ndarray and X_out.dtype == np.float64
+    assert X_out.flags.c_contiguous
+    np.testing.assert_array_equal(X_out, X.astype(np.float32))
+    np.testing.assert_array_equal(y_out, y)
+
+
+def test_validate_x_densifies_and_checks_the_fitted_columns():
+    X, y = _sparse_data()
+    holder = _Holder()
+    validate_xy(holder, X, y)
+    np.testing.assert_array_equal(validate_x(holder, sp.csr_matrix(X)), X)
+    with pytest.raises(ValueError, match="5 features"):
+        validate_x(holder, sp.csr_matrix(X[:, :3]))
+
+
+def test_sparse_y_is_densified():
+    X, y = _sparse_data()
+    _, y_out = validate_xy(_Holder(), X, sp.csr_matrix(y[:, None]))
+    assert type(y_out) is np.ndarray
+    np.testing.assert_array_equal(y_out, y[:, None])
+
+
+def test_non_finite_sparse_x_is_located():
+    X, y = _sparse_data()
+    X[3, 2] = np.nan
+    with pytest.raises(ValueError, match=r"NaN.*row 3, column 2"):
+        validate_xy(_Holder(), sp.csr_matrix(X), y)
+
+
+def test_sparse_x_too_large_to_densify_names_the_size_and_the_fix(monkeypatch):
+    # A 10^6 x 10^5 matrix with three non-zeros: 745 GiB once dense.
+    S = sp.csr_matrix(
+        ([1.0, 2.0, 3.0], ([0, 1, 999_999], [0, 5, 99_999])), shape=(10**6, 10**5)
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"X is a sparse 1000000 x 100000 matrix.*745 GiB.*TruncatedSVD",
+    ):
+        validate_xy(_Holder(), S, np.zeros(10**6))
+    # The limit is what dense_limit_bytes says: one byte short of the array.
+    X, y = _sparse_data()
+    monkeypatch.setattr(_validation, "dense_limit_bytes", lambda: X.nbytes - 1)
+    with pytest.raises(
+        ValueError, match=r"take 1\.56 KiB, more than the 1\.56 KiB allowed"
+    ):
+        validate_xy(_Holder(), sp.csr_matrix(X), y)
+    monkeypatch.setattr(_validation, "dense_limit_bytes", lambda: X.nbytes)
+    validate_xy(_Holder(), sp.csr_matrix(X), y)
+
+
+def test_dense_limit_is_a_share_of_available_memory_or_4_gib(monkeypatch):
+    psutil = pytest.importorskip("psutil")
+
+    class Memory:
+        available = 12 * 2**30
+
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: Memory)
+    assert _validation.dense_limit_bytes() == 4 * 2**30 == DENSE_LIMIT_BYTES
+    Memory.available = 3 * 2**30
+    assert _validation.dense_limit_bytes() == 2**30
+    monkeypatch.setitem(sys.modules, "psutil", None)  # import psutil fails
+    assert _validation.dense_limit_bytes() == DENSE_LIMIT_BYTES
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_nnregressor_predicts_the_same_from_sparse_and_dense_x(fmt):
+    X, y = _sparse_data()
+    S = sp.csr_matrix(X) if fmt == "csr" else sp.csc_matrix(X)
+    params = {"hidden_layer_sizes": (8,), "max_epochs": 3, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dense = NNRegressor(**params).fit(X, y)
+        sparse = NNRegressor(**params).fit(S, y)
+    np.testing.assert_array_equal(sparse.predict(S), dense.predict(X))
+    np.testing.assert_array_equal(sparse.predict(X), dense.predict(S))
