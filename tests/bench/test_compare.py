@@ -433,3 +433,16 @@ def test_cut_fit_in_a_worker_process_stops_the_run(tmp_path):
     )
     assert df.attrs == {"interrupted": True, "n_fits": 4}
     assert df["interrupted"].sum() == 1 and len(df) < 4
+
+
+def test_compare_test_size_sets_the_split_of_user_data(user_data):
+    df = compare(user_data, ["poly"], seeds=[0], test_size=0.25, progress=False)
+    assert (df.loc[0, "n_train"], df.loc[0, "n_test"]) == (112, 38)
+    df = compare(user_data, ["poly"], seeds=[0], test_size=30, progress=False)
+    assert df.loc[0, "n_test"] == 30
+
+
+@pytest.mark.parametrize("bad", [0.0, 1.0, 0, True, "0.2"])
+def test_compare_rejects_bad_test_size(user_data, bad):
+    with pytest.raises(ValueError, match="test_size must be a fraction"):
+        compare(user_data, ["poly"], test_size=bad, progress=False)

@@ -1,0 +1,124 @@
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sknnfit.bench.suite import (
+    DEFAULT_MODELS,
+    default_models,
+    run_suite,
+    suite_problems,
+    suite_report,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = {"I.14.3": {"n_train": 120, "n_test": 60}, "square": {"n_train": 80}}
+FAST = ["poly", "lgbm"]
+
+
+def _run(**kwargs):
+    pytest.importorskip("lightgbm")
+    return run_suite(
+        ["formulas", "reference"],
+        ["I.14.3", "square"],
+        kwargs.pop("models", FAST),
+        kwargs.pop("seeds", [0, 1]),
+        problem_kwargs=TINY,
+        progress=False,
+        **kwargs,
+    )
+
+
+@pytest.fixture(scope="module")
+def results():
+    return _run()
+
+
+def test_run_suite_gives_one_row_per_problem_model_seed(results):
+    assert len(results) == 2 * 2 * 2
+    assert list(results[["group", "problem", "model", "seed"]].iloc[0]) == [
+        "formulas",
+        "I.14.3",
+        "poly",
+        0,
+    ]
+    assert set(results["group"]) == {"formulas", "reference"}
+    assert (results.loc[results["problem"] == "I.14.3", "n_train"] == 120).all()
+    assert results["nrmse"].notna().all()
+    for column in ("omp_num_threads", "pool_threads", "version_scikit-learn"):
+        assert column in results
+    assert (results["version_numpy"] == np.__version__).all()
+
+
+def test_reuse_keeps_rows_not_rerun_and_replaces_the_rerun_model(results):
+    old = results.copy()
+    old.loc[old["model"] == "lgbm", "nrmse"] = -1.0  # marks the stale rows
+    new = _run(models=["lgbm"], reuse=old)
+    assert len(new) == len(results)
+    assert (new.loc[new["model"] == "lgbm", "nrmse"] > 0).all()
+    kept = new[new["model"] == "poly"].reset_index(drop=True)
+    expected = old[old["model"] == "poly"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, expected)
+
+
+def test_resume_skips_fits_already_done(results):
+    partial = results[results["seed"] == 0]
+    new = _run(reuse=partial, resume=True)
+    assert len(new) == len(results)
+    # seed 0 rows are the old ones, untouched; seed 1 rows were fitted now.
+    pd.testing.assert_frame_equal(
+        new[new["seed"] == 0].reset_index(drop=True), partial.reset_index(drop=True)
+    )
+    assert set(new[new["seed"] == 1]["model"]) == set(FAST)
+
+
+def test_suite_report_without_and_with_the_default(results):
+    text = suite_report(results)
+    assert "No 'nn' rows yet" in text
+    assert "| I.14.3" in text and "best baseline" in text
+    as_default = results.replace({"model": {"poly": "nn"}})
+    text = suite_report(as_default)
+    assert "## Summary: nn against the best baseline per problem" in text
+    assert "at or below best" in text and "nn / best" in text
+    # Per group: 1 problem each; the ratio is nn's median over lgbm's.
+    medians = as_default.groupby(["problem", "model"])["nrmse"].median()
+    ratio = medians["square", "nn"] / medians["square", "lgbm"]
+    assert f"{ratio:.4g}" in text
+
+
+def test_suite_problems_filters_and_names_the_fix():
+    assert suite_problems(["real"], ["mpg"]) == [("real", "mpg")]
+    with pytest.raises(ValueError, match="add its group"):
+        suite_problems(["real"], ["I.14.3"])
+    with pytest.raises(ValueError, match="Did you mean"):
+        suite_problems(["formulaz"])
+
+
+def test_default_models_add_realmlp_only_with_pytabkit():
+    names = default_models()
+    assert names[: len(DEFAULT_MODELS)] == list(DEFAULT_MODELS)
+    has = importlib.util.find_spec("pytabkit") is not None
+    assert ("realmlp" in names) is has
+
+
+def test_script_writes_csv_and_markdown_and_reuses(tmp_path, monkeypatch):
+    pytest.importorskip("lightgbm")
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    sys.modules.pop("suite", None)
+    import suite as script
+
+    args = ["--problems", "square", "noisy_sin", "--groups", "reference"]
+    args += ["--seeds", "0", "--out", str(tmp_path)]
+    script.main([*args, "--models", "poly"])
+    first = pd.read_csv(tmp_path / "suite.csv")
+    assert sorted(first["problem"]) == ["noisy_sin", "square"]
+    script.main([*args, "--models", "lgbm", "--reuse"])
+    both = pd.read_csv(tmp_path / "suite.csv")
+    assert sorted(both["model"]) == ["lgbm", "lgbm", "poly", "poly"]
+    text = (tmp_path / "suite.md").read_text()
+    assert "--reuse" in text and "| square" in text
+    with pytest.raises(SystemExit):
+        script.main([*args, "--resume"])
