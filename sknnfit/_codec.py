@@ -510,6 +510,7 @@ def _encode_sklearn(est, enc, prefix):
             and not isinstance(value, type)
             and not hasattr(value, "get_params")
             and id(value) not in enc.functions
+            and _values._own_function_name(value) is None
         ):
             raise TypeError(
                 f"sknnfit.save cannot store {type(est).__name__}({name}={value!r}) "

@@ -91,6 +91,33 @@ def _function_table():
     return {f"numpy.{name}": getattr(np, name) for name in names}
 
 
+#: sknnfit's own functions a stored transformer may hold, by name: imported
+#: (from this fixed list, never from a name in a file) only when met, so
+#: loading a plain network does not import the benchmark harness.
+_OWN_FUNCTIONS = {
+    # with_preprocessing's categories-as-text step; a rename needs an alias here.
+    "sknnfit.bench.tabular._as_object": ("sknnfit.bench.tabular", "_as_object"),
+}
+
+
+def _own_function(name):
+    import importlib
+
+    module, attribute = _OWN_FUNCTIONS[name]
+    return getattr(importlib.import_module(module), attribute)
+
+
+def _own_function_name(value):
+    """The name of ``value`` in :data:`_OWN_FUNCTIONS`, or None."""
+    import sys
+
+    for name, (module, attribute) in _OWN_FUNCTIONS.items():
+        loaded = sys.modules.get(module)
+        if loaded is not None and getattr(loaded, attribute, None) is value:
+            return name
+    return None
+
+
 # ---------------------------------------------------------------------- encoding
 
 
@@ -152,6 +179,8 @@ class Encoder:
             return {"__slice__": [None if b is None else index(b) for b in bounds]}
         if id(value) in self.functions:
             return {"__function__": self.functions[id(value)]}
+        if callable(value) and _own_function_name(value) is not None:
+            return {"__function__": _own_function_name(value)}
         if self.encode_object is not None:
             return self.encode_object(value, self, key)
         raise _unsupported(key, value)
@@ -232,6 +261,8 @@ class Decoder:
             return _from_table(self.types, _tagged(value, "__type__", str), "type")
         if "__function__" in value:
             name = _tagged(value, "__function__", str)
+            if name in _OWN_FUNCTIONS:
+                return _own_function(name)
             return _from_table(self.functions, name, "function")
         if "__dtype__" in value:
             return _dtype(_tagged(value, "__dtype__", str), "biufOUS")

@@ -21,6 +21,7 @@ __all__ = [
     "median_relative_error",
     "nrmse",
     "peak_nmae",
+    "per_output_scores",
     "r2",
     "score_all",
 ]
@@ -143,6 +144,42 @@ def r2(y_true, y_pred):
     if not np.all(np.isfinite(p2)):
         return float("nan")
     return float(r2_score(t2, p2, multioutput="uniform_average"))
+
+
+def per_output_scores(y_true, y_pred):
+    """nRMSE and R² of each output, before :func:`nrmse` and :func:`r2` average them.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True targets.
+
+    y_pred : array-like of the same shape as y_true
+        Predicted targets.
+
+    Returns
+    -------
+    scores : dict of str to ndarray of shape (n_outputs,)
+        ``"nrmse"`` (RMSE over the output's std, with :func:`nrmse`'s fallback
+        for constant outputs) and ``"r2"`` (NaN for an output whose predictions
+        are not finite, and, as :func:`sklearn.metrics.r2_score` gives, 0 or 1
+        for a constant output). Their means are :func:`nrmse` and :func:`r2`.
+
+    Examples
+    --------
+    >>> from sknnfit.bench.metrics import per_output_scores
+    >>> scores = per_output_scores([[0.0, 1.0], [2.0, 3.0]], [[1.0, 1.0], [1.0, 3.0]])
+    >>> scores["nrmse"].tolist(), scores["r2"].tolist()
+    ([1.0, 0.0], [0.0, 1.0])
+    """
+    t2, p2 = _as_pair(y_true, y_pred)
+    finite = np.all(np.isfinite(p2), axis=0)
+    r2_each = np.full(t2.shape[1], np.nan)
+    if finite.any():
+        r2_each[finite] = r2_score(
+            t2[:, finite], p2[:, finite], multioutput="raw_values"
+        )
+    return {"nrmse": _rmse_per_output(t2, p2) / _output_scale(t2), "r2": r2_each}
 
 
 def median_relative_error(y_true, y_pred, eps=None):

@@ -95,6 +95,11 @@ def _as_2d(a):
     return a.reshape(len(a), -1)
 
 
+def _n_columns(X):
+    shape = np.shape(X)
+    return shape[1] if len(shape) == 2 else 1
+
+
 def _heavy_tailed(y):
     a = np.abs(y[np.isfinite(y)])
     if a.size == 0:
@@ -255,13 +260,14 @@ def plot_curves(predictions, *, problem=None, seed=None):
     """
     problem, seed, entries = _select(predictions, problem, seed)
     first = next(iter(entries.values()))
-    X = _as_2d(first["X_test"])
+    n_inputs = _n_columns(first["X_test"])
     y = _as_2d(first["y_test"])
-    if X.shape[1] != 1 or y.shape[1] != 1:
+    if n_inputs != 1 or y.shape[1] != 1:
         raise ValueError(
-            f"plot_curves draws 1-D problems; {problem!r} has {X.shape[1]} inputs "
+            f"plot_curves draws 1-D problems; {problem!r} has {n_inputs} inputs "
             f"and {y.shape[1]} outputs. Use plot_predicted_vs_true instead."
         )
+    X = _as_2d(first["X_test"])
     order = np.argsort(X[:, 0], kind="stable")
     x = X[order, 0]
     fig, (ax,) = _figure(1, panel_size=(8.0, 4.5))
@@ -358,10 +364,8 @@ def save_plots(predictions, out_dir, *, seed=None, dpi=110):
             ("pred_vs_true", plot_predicted_vs_true),
             ("abs_error", plot_abs_error),
         ]
-        if (
-            _as_2d(first["X_test"]).shape[1] == 1
-            and _as_2d(first["y_test"]).shape[1] == 1
-        ):
+        # The shape only: a raw table's inputs (text columns) are not numbers.
+        if _n_columns(first["X_test"]) == 1 and _as_2d(first["y_test"]).shape[1] == 1:
             plots.append(("curves", plot_curves))
         if any(e["loss_curve"] for e in entries.values()):
             plots.append(("loss", plot_loss_curves))

@@ -11,18 +11,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .metrics import SCORE_KEYS
+from .metrics import SCORE_KEYS, per_output_scores
 
 __all__ = [
     "SUMMARY_METRICS",
     "TABLE_METRICS",
     "format_interrupted",
     "format_number",
+    "format_per_target",
     "format_results",
     "format_summary",
     "format_warnings",
     "mark_interrupted",
     "markdown_table",
+    "per_target_summary",
     "summarize",
 ]
 
@@ -97,6 +99,109 @@ def summarize(df, metrics=None):
         out[f"{m}_min"] = values.min()
         out[f"{m}_max"] = values.max()
     return out.reset_index()
+
+
+def per_target_summary(predictions, target_names=None):
+    """nRMSE and R² of each target, median and range over seeds (and folds).
+
+    :func:`summarize` reports each metric averaged over a problem's targets; a
+    model that fits one target well and another badly shows here.
+
+    Parameters
+    ----------
+    predictions : dict
+        From ``compare(..., return_predictions=True)``. Fits that failed or
+        were cut short (no predictions) are left out.
+    target_names : dict or list of str or None, default=None
+        Names of the targets: a list for every problem, or ``{problem: list}``.
+        None (or a problem left out) names them ``y0``, ``y1``, ...
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per (problem, model, target), in the order compare ran them,
+        with columns ``problem``, ``model``, ``target``, ``n_runs`` and
+        ``nrmse_median``, ``nrmse_min``, ``nrmse_max``, ``r2_median``,
+        ``r2_min``, ``r2_max``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnfit.bench.report import per_target_summary
+    >>> y = np.array([[0.0, 1.0], [2.0, 3.0]])
+    >>> preds = {("p", "m", 0): {"y_test": y, "y_pred": y + [1.0, 0.0]}}
+    >>> per_target_summary(preds, ["a", "b"])[["target", "nrmse_median", "r2_median"]]
+      target  nrmse_median  r2_median
+    0      a           1.0        0.0
+    1      b           0.0        1.0
+    """
+    rows = []
+    for key, entry in predictions.items():
+        if entry["y_pred"] is None:
+            continue
+        problem, model = key[0], key[1]
+        scores = per_output_scores(entry["y_test"], entry["y_pred"])
+        n_outputs = len(scores["nrmse"])
+        names = (
+            target_names.get(problem)
+            if isinstance(target_names, dict)
+            else target_names
+        )
+        if names is None:
+            names = [f"y{i}" for i in range(n_outputs)]
+        if len(names) != n_outputs:
+            raise ValueError(
+                f"target_names gives {len(names)} names for problem {problem!r}, "
+                f"which has {n_outputs} targets."
+            )
+        for i, name in enumerate(names):
+            rows.append(
+                {
+                    "problem": problem,
+                    "model": model,
+                    "target": str(name),
+                    "nrmse": scores["nrmse"][i],
+                    "r2": scores["r2"][i],
+                }
+            )
+    columns = ["problem", "model", "target", "n_runs"]
+    columns += [f"{m}_{s}" for m in ("nrmse", "r2") for s in ("median", "min", "max")]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    groups = pd.DataFrame(rows).groupby(["problem", "model", "target"], sort=False)
+    out = groups.size().rename("n_runs").to_frame()
+    for m in ("nrmse", "r2"):
+        out[f"{m}_median"] = groups[m].median()
+        out[f"{m}_min"] = groups[m].min()
+        out[f"{m}_max"] = groups[m].max()
+    return out.reset_index()[columns]
+
+
+def format_per_target(table):
+    """:func:`per_target_summary` as text: one table per problem, a row per
+    (model, target), ``median ±half-range`` cells.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`per_target_summary`.
+
+    Returns
+    -------
+    text : str
+        The tables, or ``""`` when no problem has more than one target.
+    """
+    blocks = []
+    for problem, group in table.groupby("problem", sort=False):
+        if group["target"].nunique() < 2:
+            continue
+        index = pd.MultiIndex.from_frame(group[["model", "target"]])
+        text = pd.DataFrame(index=index)
+        text["runs"] = group["n_runs"].to_numpy()
+        for m in ("nrmse", "r2"):
+            text[m] = _summary_cells(group, m)
+        blocks.append(f"{problem}, per target\n{text.to_string()}")
+    return "\n\n".join(blocks)
 
 
 def format_number(value):
