@@ -100,6 +100,18 @@ def _n_columns(X):
     return shape[1] if len(shape) == 2 else 1
 
 
+def _is_curve(entry):
+    """Whether an entry is a 1-D numeric problem (a raw table with a text
+    column is not, and is not converted to find out)."""
+    if _n_columns(entry["X_test"]) != 1 or _as_2d(entry["y_test"]).shape[1] != 1:
+        return False
+    try:
+        _as_2d(entry["X_test"])
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def _heavy_tailed(y):
     a = np.abs(y[np.isfinite(y)])
     if a.size == 0:
@@ -291,8 +303,29 @@ def plot_curves(predictions, *, problem=None, seed=None):
     return fig
 
 
+#: What each model's ``loss_curve_`` measures, by the names compare knows.
+_LOSS_UNITS = {
+    "nn": "NNRegressor loss, standardised target",
+    "nn-auto-target": "NNRegressor loss, transformed standardised target",
+    "mlp": "MLPRegressor: squared error / 2 + L2 penalty",
+}
+
+
+def _loss_units(model, entry):
+    if entry.get("loss_units"):
+        return entry["loss_units"]
+    return _LOSS_UNITS.get(model, "the model's own loss_curve_ units")
+
+
 def plot_loss_curves(predictions, *, problem=None, seed=None):
-    """Training loss per epoch of the models that record one (``loss_curve_``).
+    """Loss per epoch of the models that record one, one panel per model.
+
+    Each model's ``loss_curve_`` measures its own quantity (NNRegressor's loss
+    on its standardised, possibly transformed, target; scikit-learn's
+    MLPRegressor's half squared error plus its L2 penalty), so no two models
+    share an axis: each panel has its own vertical axis, labelled with what it
+    measures. A model whose entry also holds a ``"validation_curve"`` (the
+    held-out loss per epoch) gets a second panel below for it.
 
     Parameters
     ----------
@@ -306,8 +339,8 @@ def plot_loss_curves(predictions, *, problem=None, seed=None):
     Returns
     -------
     fig : matplotlib.figure.Figure
-        One axes, logarithmic loss. Each model's loss is in its own units
-        (NNRegressor's on the standardised, possibly transformed, target).
+        One column per model: training loss on top, validation loss (when
+        recorded) below, logarithmic axes, epochs along the bottom.
 
     Raises
     ------
@@ -315,21 +348,34 @@ def plot_loss_curves(predictions, *, problem=None, seed=None):
         If no model recorded a loss curve.
     """
     problem, seed, entries = _select(predictions, problem, seed)
-    curves = {m: e["loss_curve"] for m, e in entries.items() if e["loss_curve"]}
+    curves = {m: e for m, e in entries.items() if e["loss_curve"]}
     if not curves:
         raise ValueError(
             f"No model of {problem!r} recorded a loss curve (loss_curve_); "
             "only neural networks do."
         )
-    fig, (ax,) = _figure(1, panel_size=(7.0, 4.2))
-    for model, curve in curves.items():
-        ax.plot(np.arange(1, len(curve) + 1), curve, label=model)
-    ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(loc="best")
-    ax.set_title(f"{problem}: training loss (seed {seed})")
+    rows = [("loss_curve", "training loss")]
+    if any(e.get("validation_curve") for e in curves.values()):
+        rows.append(("validation_curve", "validation loss"))
+    Figure, FigureCanvasAgg = _matplotlib()
+    fig = Figure(figsize=(4.2 * len(curves), 3.4 * len(rows)), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(rows), len(curves), squeeze=False)
+    for col, (model, entry) in enumerate(curves.items()):
+        units = _loss_units(model, entry)
+        for row, (key, quantity) in enumerate(rows):
+            ax = axes[row, col]
+            curve = entry.get(key)
+            if not curve:
+                ax.set_visible(False)
+                continue
+            ax.plot(np.arange(1, len(curve) + 1), curve, color=f"C{row}")
+            ax.set_yscale("log")
+            ax.set_ylabel(f"{quantity}\n({units})", fontsize="small")
+            ax.set_xlabel("epoch")
+            ax.grid(alpha=0.3, which="both")
+            ax.set_title(model if row == 0 else f"{model}: {quantity}")
+    fig.suptitle(f"{problem}: loss per epoch, one quantity per axis (seed {seed})")
     return fig
 
 
@@ -364,8 +410,7 @@ def save_plots(predictions, out_dir, *, seed=None, dpi=110):
             ("pred_vs_true", plot_predicted_vs_true),
             ("abs_error", plot_abs_error),
         ]
-        # The shape only: a raw table's inputs (text columns) are not numbers.
-        if _n_columns(first["X_test"]) == 1 and _as_2d(first["y_test"]).shape[1] == 1:
+        if _is_curve(first):
             plots.append(("curves", plot_curves))
         if any(e["loss_curve"] for e in entries.values()):
             plots.append(("loss", plot_loss_curves))
