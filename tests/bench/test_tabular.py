@@ -139,7 +139,9 @@ def test_with_preprocessing_refuses_arrays():
 def test_nnregressor_fits_a_raw_table_inside_the_pipeline(table):
     X, y = table
     model = with_preprocessing(NNRegressor((8,), max_epochs=5, random_state=0), X)
-    y_pred = model.fit(X, y).predict(X.iloc[:10])
+    # Under pandas output too: the network must still be given NumPy arrays.
+    with sklearn.config_context(transform_output="pandas"):
+        y_pred = model.fit(X, y).predict(X.iloc[:10])
     assert y_pred.shape == (10,) and np.all(np.isfinite(y_pred))
 
 
