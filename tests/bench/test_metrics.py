@@ -8,6 +8,7 @@ from sknnfit.bench.metrics import (
     median_relative_error,
     nrmse,
     peak_nmae,
+    per_output_scores,
     r2,
     score_all,
 )
@@ -177,3 +178,24 @@ def test_score_all_records_diverged_predictions_as_nan():
     assert np.isnan(scores["r2"])
     assert np.isnan(scores["n_extrema"])
     assert np.isnan(scores["rmse"])
+
+
+def test_per_output_scores_average_to_nrmse_and_r2():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(50, 3)) * [1.0, 10.0, 100.0]
+    pred = y + rng.normal(size=(50, 3)) * [0.1, 5.0, 1.0]
+    scores = per_output_scores(y, pred)
+    assert scores["nrmse"].shape == scores["r2"].shape == (3,)
+    assert np.mean(scores["nrmse"]) == pytest.approx(nrmse(y, pred))
+    assert np.mean(scores["r2"]) == pytest.approx(r2(y, pred))
+    # The middle output is the worst, which the average hides.
+    assert np.argmax(scores["nrmse"]) == 1 and np.argmin(scores["r2"]) == 1
+
+
+def test_per_output_r2_is_nan_only_where_predictions_diverged():
+    y = np.array([[0.0, 1.0], [1.0, 2.0], [2.0, 4.0]])
+    pred = y.copy()
+    pred[0, 1] = np.inf
+    scores = per_output_scores(y, pred)
+    assert scores["r2"][0] == 1.0 and np.isnan(scores["r2"][1])
+    assert scores["nrmse"][0] == 0.0 and scores["nrmse"][1] == np.inf

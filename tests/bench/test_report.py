@@ -6,10 +6,12 @@ import pytest
 
 from sknnfit.bench.report import (
     format_number,
+    format_per_target,
     format_results,
     format_summary,
     format_warnings,
     markdown_table,
+    per_target_summary,
     summarize,
 )
 
@@ -117,3 +119,44 @@ def test_markdown_table_takes_formats_per_column():
     assert text.splitlines()[2] == "| 12,346 |   1.5 |"
     text = markdown_table(frame, formats={"ratio": lambda v: f"{v:.2f}x"})
     assert text.splitlines()[2].endswith("| 1.50x |")
+
+
+def two_target_predictions():
+    y = np.array([[0.0, 10.0], [1.0, 20.0], [2.0, 40.0], [3.0, 30.0]])
+    return {
+        ("p", "nn", seed): {
+            "y_test": y,
+            "y_pred": y + np.array([0.1 * (seed + 1), 5.0]),
+        }
+        for seed in range(3)
+    } | {("p", "cut", 0): {"y_test": y, "y_pred": None}}
+
+
+def test_per_target_summary_reduces_each_target_over_seeds():
+    table = per_target_summary(two_target_predictions(), {"p": ["a", "b"]})
+    assert table[["model", "target", "n_runs"]].values.tolist() == [
+        ["nn", "a", 3],
+        ["nn", "b", 3],
+    ]
+    std_a = np.std([0.0, 1.0, 2.0, 3.0])
+    assert table["nrmse_min"][0] == pytest.approx(0.1 / std_a)
+    assert table["nrmse_median"][0] == pytest.approx(0.2 / std_a)
+    assert table["nrmse_max"][0] == pytest.approx(0.3 / std_a)
+    # The second target's error is the same every seed.
+    assert table["r2_min"][1] == table["r2_max"][1] < 1
+
+
+def test_per_target_summary_names_targets_by_default_and_checks_names():
+    table = per_target_summary(two_target_predictions())
+    assert table["target"].tolist() == ["y0", "y1"]
+    with pytest.raises(ValueError, match=r"gives 1 names for problem 'p'.*2 targets"):
+        per_target_summary(two_target_predictions(), ["a"])
+
+
+def test_format_per_target_shows_problems_with_several_targets_only():
+    text = format_per_target(per_target_summary(two_target_predictions(), ["a", "b"]))
+    assert text.startswith("p, per target")
+    assert "nrmse" in text and "r2" in text and " a " in text and " b " in text
+    y = np.arange(4.0)
+    one = per_target_summary({("q", "nn", 0): {"y_test": y, "y_pred": y}})
+    assert format_per_target(one) == ""
