@@ -78,14 +78,14 @@ class Plan:
     lr_schedule: str
     batch_size: int
     max_epochs: int
+    early_stopping: bool
+    patience: int
     groups: tuple  # the output columns of each network, in training order
 
     activation: str
     linear_skip: bool
     weight_decay: float
     batch_growth: bool
-    early_stopping: bool
-    patience: int
     tol: float
     grad_clip: float | None
     verbose: int
@@ -108,6 +108,8 @@ _RESOLVED = (
     "lr_schedule_",
     "batch_size_",
     "max_epochs_",
+    "early_stopping_",
+    "patience_",
 )
 
 
@@ -119,7 +121,9 @@ def make_plan(
     n_features,
     n_inputs,
     n_outputs,
-    constant_target=False,
+    base_kind=None,
+    validation=False,
+    nothing_to_learn=False,
 ):
     """Resolve the "auto" parameters of an NNRegressor for data of this size.
 
@@ -133,9 +137,14 @@ def make_plan(
         Columns of ``X``, and inputs of the network (with appended logs).
     n_outputs : int
         Target columns.
-    constant_target : bool, default=False
-        Every output is constant: it is predicted exactly without a network,
-        so no epoch is run (``max_epochs = 0``).
+    base_kind : str or None, default=None
+        The base already chosen (on held-out rows); None resolves ``base``.
+    validation : bool, default=False
+        Rows are held out: training stops when their loss stops improving
+        (unless ``early_stopping=False``).
+    nothing_to_learn : bool, default=False
+        Every output is constant, or a polynomial fits it exactly: it is
+        predicted without a network, so no epoch is run (``max_epochs = 0``).
 
     Returns
     -------
@@ -151,7 +160,7 @@ def make_plan(
     n_parameters = _n_parameters([n_inputs, *sizes, n_outputs])
     optimizer, lr, schedule = _optimizer(params, n_train * n_parameters)
     batch_size = _batch_size(params["batch_size"], optimizer, n_train)
-    if constant_target:
+    if nothing_to_learn:
         max_epochs = 0
     elif params["max_epochs"] == "auto":
         max_epochs = _auto_epochs(
@@ -165,7 +174,7 @@ def make_plan(
         groups = (tuple(range(n_outputs)),)
     return Plan(
         device=device,
-        base_kind=resolve_base(params["base"], n_samples, n_features),
+        base_kind=base_kind or resolve_base(params["base"], n_samples, n_features),
         loss="mse" if params["loss"] == "auto" else params["loss"],
         hidden_layer_sizes=sizes,
         precision=precision,
@@ -174,13 +183,13 @@ def make_plan(
         lr_schedule=schedule,
         batch_size=batch_size,
         max_epochs=max_epochs,
+        early_stopping=validation and params["early_stopping"] is not False,
+        patience=_patience(params["patience"], optimizer),
         groups=groups * params["n_ensemble"],
         activation=params["activation"],
         linear_skip=params["linear_skip"],
         weight_decay=params["weight_decay"],
         batch_growth=params["batch_growth"],
-        early_stopping=params["early_stopping"],
-        patience=params["patience"],
         tol=params["tol"],
         grad_clip=params["grad_clip"],
         verbose=params["verbose"],
@@ -261,6 +270,18 @@ def _auto_epochs(optimizer, precision, n_train, batch_size, work_per_epoch):
     return int(max(1, min(epochs, (AUTO_WORK * speedup) // work_per_epoch)))
 
 
+#: patience="auto": epochs without progress before early stopping. An L-BFGS
+#: epoch is up to 20 steps on the full batch, so it needs fewer.
+AUTO_PATIENCE = {"lbfgs": 10}
+DEFAULT_PATIENCE = 20
+
+
+def _patience(patience, optimizer):
+    if patience == "auto":
+        return AUTO_PATIENCE.get(optimizer, DEFAULT_PATIENCE)
+    return int(patience)
+
+
 def fitted_plan(estimator):
     """The Plan a fitted NNRegressor was trained with, read from its attributes.
 
@@ -269,7 +290,15 @@ def fitted_plan(estimator):
     parameters, and the groups from ``nets_``.
     """
     params = estimator.get_params(deep=False)
-    resolved = {name[:-1]: getattr(estimator, name) for name in _RESOLVED}
+    # early_stopping_ is newer than format-2 files: older models had none set
+    # unless asked for.
+    fallback = {
+        "early_stopping_": params["early_stopping"] is True,
+        "patience_": params["patience"],
+    }
+    resolved = {
+        name[:-1]: getattr(estimator, name, fallback.get(name)) for name in _RESOLVED
+    }
     resolved["hidden_layer_sizes"] = tuple(resolved["hidden_layer_sizes"])
     nets = getattr(estimator, "nets_", None) or [(None, estimator.net_)]
     groups = tuple(

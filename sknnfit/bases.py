@@ -7,10 +7,30 @@ pipeline with a cross-validated penalty (:func:`poly_ridge` builds both).
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 BASES = ("auto", "linear", "poly2", "poly3", "none")
 
 #: base="auto" needs this many training rows per base coefficient.
 ROWS_PER_COEF = 20
+
+#: base="auto" with held-out rows tries polynomial degrees up to this ...
+MAX_AUTO_DEGREE = 8
+
+#: ... whose features (bias excluded) number at most this, as the poly baseline.
+MAX_AUTO_FEATURES = 500
+
+#: ... and leave at least this many training rows per coefficient.
+MIN_ROWS_PER_COEF = 3
+
+#: Ridge penalties tried on the standardised features (leave-one-out).
+ALPHAS = tuple(10.0**k for k in range(-8, 4))
+
+#: The lowest degree whose held-out error is within this factor of the best
+#: wins: a higher degree must earn its extrapolation risk.
+DEGREE_TOLERANCE = 1.1
 
 
 def resolve_base(kind, n_samples, n_features):
@@ -67,7 +87,97 @@ def poly_ridge(degree, ridge):
     )
 
 
-def make_base(kind, alpha=1e-6):
+def n_base_features(n_features, degree):
+    """Features of the degree-``degree`` polynomial base (bias excluded)."""
+    return math.comb(n_features + degree, degree) - 1
+
+
+def _kind(degree):
+    return {0: "none", 1: "linear"}.get(degree, f"poly{degree}")
+
+
+def polynomial_candidates(
+    X, y, X_valid, y_valid, *, sample_weight=None, valid_weight=None
+):
+    """Fit the mean, the linear model and polynomials; score them on held-out rows.
+
+    Degrees go up to :data:`MAX_AUTO_DEGREE`, while the features number at most
+    :data:`MAX_AUTO_FEATURES` and there are :data:`MIN_ROWS_PER_COEF` training
+    rows per coefficient. Each picks its ridge penalty from :data:`ALPHAS` by
+    leave-one-out on the training rows (``RidgeCV``), and is refitted by
+    ``Ridge`` at that penalty (what :func:`make_base` of its kind builds).
+
+    Parameters
+    ----------
+    X, y : ndarray
+        Training rows (standardised inputs, 2-D standardised targets).
+    X_valid, y_valid : ndarray
+        Held-out rows.
+    sample_weight, valid_weight : ndarray of shape (n,) or None
+
+    Returns
+    -------
+    candidates : dict of str to (model, float)
+        For each kind (``"none"``, ``"linear"``, ``"poly2"``, ...), in
+        increasing degree: the fitted model (None for ``"none"``, whose
+        prediction is the weighted mean of ``y``) and its held-out mean squared
+        error.
+    """
+    from ._compat import RidgeCV
+
+    n_train, n_features = X.shape
+    candidates = {}
+    for degree in range(MAX_AUTO_DEGREE + 1):
+        n_coef = n_base_features(n_features, degree) + 1
+        if degree > 0 and (
+            n_coef - 1 > max(MAX_AUTO_FEATURES, n_features)
+            or n_train < MIN_ROWS_PER_COEF * n_coef
+        ):
+            break
+        kind = _kind(degree)
+        if degree == 0:
+            model = None
+            pred = np.zeros_like(y_valid) + np.average(y, axis=0, weights=sample_weight)
+        else:
+            search = make_base(kind, ridge=RidgeCV(alphas=ALPHAS, gcv_mode="svd"))
+            _fit(search, X, y, sample_weight)
+            model = _fit(make_base(kind, _alpha(search)), X, y, sample_weight)
+            pred = model.predict(X_valid).reshape(y_valid.shape)
+        with np.errstate(over="ignore", invalid="ignore"):
+            err = np.average((pred - y_valid) ** 2, axis=0, weights=valid_weight)
+        score = float(np.mean(err)) if np.isfinite(err).all() else math.inf
+        candidates[kind] = (model, score)
+    return candidates
+
+
+def best_candidate(candidates, max_degree=None):
+    """The kind of the lowest degree within :data:`DEGREE_TOLERANCE` of the best.
+
+    Only kinds up to ``max_degree`` compete (all for None): a higher degree must
+    earn its extrapolation risk.
+    """
+    allowed = {
+        kind: score
+        for i, (kind, (_, score)) in enumerate(candidates.items())
+        if max_degree is None or i <= max_degree
+    }
+    best = min(allowed.values())
+    return next(k for k, v in allowed.items() if v <= DEGREE_TOLERANCE * best)
+
+
+def _fit(model, X, y, sample_weight):
+    if sample_weight is None:
+        return model.fit(X, y)
+    key = "ridge__sample_weight" if hasattr(model, "steps") else "sample_weight"
+    return model.fit(X, y, **{key: sample_weight})
+
+
+def _alpha(model):
+    ridge = model.steps[-1][1] if hasattr(model, "steps") else model
+    return float(ridge.alpha_)
+
+
+def make_base(kind, alpha=1e-6, *, ridge=None):
     """The closed-form model the network's residual is measured against.
 
     ``NNRegressor(base=...)`` fits this ridge model first, in float64 on the
@@ -79,11 +189,13 @@ def make_base(kind, alpha=1e-6):
 
     Parameters
     ----------
-    kind : {"linear", "poly2", "poly3", "none"}
-        ``"none"`` returns None.
+    kind : {"linear", "poly2", "poly3", ..., "none"}
+        ``"none"`` returns None; ``"polyN"`` is degree N.
     alpha : float, default=1e-6
         Ridge penalty on standardised features; small, only to keep collinear
         columns solvable.
+    ridge : sklearn regressor or None, default=None
+        The linear model instead of ``Ridge(alpha=alpha)``.
 
     Returns
     -------
@@ -91,10 +203,11 @@ def make_base(kind, alpha=1e-6):
     """
     from sklearn.linear_model import Ridge
 
+    ridge = Ridge(alpha=alpha) if ridge is None else ridge
     if kind == "none":
         return None
     if kind == "linear":
-        return Ridge(alpha=alpha)
-    if kind in ("poly2", "poly3"):
-        return poly_ridge(int(kind[-1]), Ridge(alpha=alpha))
+        return ridge
+    if kind.startswith("poly") and kind[4:].isdigit() and int(kind[4:]) >= 2:
+        return poly_ridge(int(kind[4:]), ridge)
     raise ValueError(f"base must be one of {BASES}; got {kind!r}.")

@@ -7,7 +7,10 @@ inputs, :func:`sknnfit._auto.make_plan` resolves every "auto" once, and
 
 from __future__ import annotations
 
+import math
 import numbers
+import time
+import warnings
 from typing import ClassVar
 
 import numpy as np
@@ -16,27 +19,57 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions, TorchDevice
 from ._options import ACTIVATIONS, LOSSES, LR_SCHEDULES, OPTIMIZERS, PRECISIONS
-from ._rows import fit_rng, split_rows
+from ._rows import Rows, fit_rng, holdout_size, split_rows
 from ._validation import (
+    check_finite,
     check_hidden_layer_sizes,
     closest_hint,
     to_float32,
     validate_x,
     validate_xy,
 )
-from .bases import BASES, make_base
+from .bases import (
+    BASES,
+    best_candidate,
+    make_base,
+    polynomial_candidates,
+    resolve_base,
+)
+from .exceptions import NetworkNotUsedWarning
 from .features import INPUT_TRANSFORMS, make_input_transformer
+
+#: base="auto" gives the network a base of at most this degree (chosen on
+#: held-out rows); higher degrees only compete with it in the guard: the
+#: residual they leave is oscillatory, and harder for the network to fit.
+NETWORK_BASE_DEGREE = 2
+
+
+#: A polynomial whose held-out RMSE is at most this (in standard deviations of
+#: y) is exact for a float32 network, whose rounding is about 1e-7 relative:
+#: no network is trained on top of it.
+EXACT_RMSE = 1e-6
 
 
 class NNRegressor(RegressorMixin, BaseEstimator):
     """Neural-network regressor trained by skorch, with function-fitting defaults.
 
     ``fit`` standardises the inputs (adding the log of decade-spanning columns)
-    and each target, fits a closed-form ridge base, builds a PyTorch
+    and each target, holds rows out (``early_stopping``), fits a closed-form
+    ridge base, builds a PyTorch
     :class:`~sknnfit.modules.MLP` for what the base leaves, and trains it with a
     skorch :class:`~skorch.NeuralNetRegressor` fed by batches sliced from tensors
     that already live on the training device. Predictions come back as float64
     NumPy arrays in the shape of the ``y`` given to ``fit``.
+
+    What the held-out rows decide, by default (each can be turned off):
+
+    - the base's polynomial degree and ridge penalty (``base="auto"``);
+    - when training stops: ``patience`` epochs without progress on them, and
+      the weights of the best epoch are kept (``early_stopping``);
+    - whether the network is used at all: when the mean, the base or a
+      polynomial of higher degree predicts the held-out rows at least as well,
+      it predicts alone, with a :class:`~sknnfit.exceptions.NetworkNotUsedWarning`
+      (``guard``).
 
     Parameters
     ----------
@@ -54,9 +87,13 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         Closed-form ridge model fitted first (float64); the network learns what
         it leaves. A linear base makes identity maps and linear trends exact; a
         polynomial base keeps polynomial behaviour outside the training data.
-        ``"auto"`` takes ``"poly2"`` when there are at least 20 rows
-        per quadratic coefficient, else ``"linear"`` with 20 rows per linear
-        coefficient, else ``"none"``; the choice is ``base_kind_``.
+        ``"auto"`` with held-out rows: the mean (``"none"``), the linear or
+        the quadratic model, whichever has the lowest held-out error (the
+        lowest degree within 10% of the best), its ridge penalty chosen by
+        leave-one-out; without them: ``"poly2"`` when there are at least 20
+        rows per quadratic coefficient, else ``"linear"`` with 20 rows per
+        linear coefficient, else ``"none"``. The choice is ``base_kind_``; the
+        guard may replace it by a polynomial of higher degree.
     optimizer : {"auto", "adam", "adamw", "sgd", "lbfgs", "signagree"}, \
             default="auto"
         ``"auto"``: full-batch L-BFGS when training rows x network parameters
@@ -101,13 +138,29 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         interfere).
     n_ensemble : int, default=1
         Train this many networks from different seeds and average them.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the rows and stop when the validation
-        loss has not improved for ``patience`` epochs; the best weights are kept.
-    validation_fraction : float, default=0.1
-        Share of rows held out when ``early_stopping=True``.
-    patience : int, default=20
-        Epochs without improvement before stopping.
+    early_stopping : "auto" or bool, default="auto"
+        Hold out ``validation_fraction`` of the rows (or use ``X_val`` and
+        ``y_val`` given to ``fit``), stop when their loss has not improved for
+        ``patience`` epochs, and keep the best epoch's weights. ``"auto"`` does
+        so when at least 10 rows would be held out, and trains on all rows
+        otherwise; ``False`` trains on all rows for ``max_epochs`` (no held-out
+        rows, so no base selection and no guard). The choice is
+        ``early_stopping_``.
+    validation_fraction : "auto" or float, default="auto"
+        Share of rows held out. ``"auto"``: 20%, at most 5,000 rows.
+    guard : bool, default=True
+        With held-out rows: predict with the best closed-form model (the mean,
+        the base, or the best polynomial ``base="auto"`` tried) instead of the
+        network when the network's held-out error is not below it, and warn
+        (``use_network_``, ``validation_rmse_``).
+    max_time : float or None, default=None
+        Seconds ``fit`` may take: each network stops at the end of the epoch
+        that spends its share of what is left (the base and the checks are
+        counted too). None: no limit.
+    patience : "auto" or int, default="auto"
+        Epochs without improvement before stopping. ``"auto"``: 10 for L-BFGS
+        (whose epochs are up to 20 full-batch steps), 20 otherwise
+        (``patience_``).
     tol : float, default=1e-4
         Relative improvement of the monitored loss that counts as progress.
     grad_clip : float or None, default=None
@@ -188,7 +241,17 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     loss_curve_ : list of float
         Training loss per epoch (standardised target units).
     validation_scores_ : list of float or None
-        Validation loss per epoch when ``early_stopping=True``, else None.
+        Held-out loss per epoch (in the training loss's units), or None
+        without held-out rows.
+    use_network_ : bool
+        Whether predictions use the network; False when ``guard`` found a
+        closed-form model at least as good on the held-out rows.
+    validation_rmse_ : dict of str to float or None
+        Held-out RMSE, in standard deviations of y, of the mean (``"mean"``),
+        the base (its kind), the best polynomial tried and the network
+        (``"network"``); None without held-out rows.
+    early_stopping_ : bool
+        Whether rows were held out and training stopped on them.
     best_epoch_ : int
         Epoch (1-based) whose weights the model holds.
     interrupted_ : bool
@@ -232,9 +295,17 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         "multi_output": [StrOptions({"shared", "separate"})],
         "n_ensemble": [Interval(numbers.Integral, 1, None, closed="left")],
         "loss": [StrOptions({"auto", *LOSSES})],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
-        "patience": [Interval(numbers.Integral, 1, None, closed="left")],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
+        "validation_fraction": [
+            StrOptions({"auto"}),
+            Interval(numbers.Real, 0, 1, closed="neither"),
+        ],
+        "guard": ["boolean"],
+        "max_time": [None, Interval(numbers.Real, 0, None, closed="neither")],
+        "patience": [
+            StrOptions({"auto"}),
+            Interval(numbers.Integral, 1, None, closed="left"),
+        ],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "grad_clip": [None, Interval(numbers.Real, 0, None, closed="neither")],
         "input_transform": [StrOptions(set(INPUT_TRANSFORMS))],
@@ -263,9 +334,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         loss="auto",
         multi_output="shared",
         n_ensemble=1,
-        early_stopping=False,
-        validation_fraction=0.1,
-        patience=20,
+        early_stopping="auto",
+        validation_fraction="auto",
+        guard=True,
+        max_time=None,
+        patience="auto",
         tol=1e-4,
         grad_clip=None,
         input_transform="auto",
@@ -292,6 +365,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self.n_ensemble = n_ensemble
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.guard = guard
+        self.max_time = max_time
         self.patience = patience
         self.tol = tol
         self.grad_clip = grad_clip
@@ -324,7 +399,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 )
         return super().set_params(**params)
 
-    def fit(self, X, y):
+    def fit(self, X, y, *, X_val=None, y_val=None):
         """Train the network on ``X`` and ``y``.
 
         Parameters
@@ -333,39 +408,52 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             Numeric inputs (NumPy array or pandas DataFrame).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Numeric targets.
+        X_val, y_val : array-like or None, default=None
+            A validation set of your choosing, used instead of held-out rows
+            for every decision ``early_stopping`` makes; all of ``X`` and ``y``
+            are then trained on. Both or neither.
 
         Returns
         -------
         self : NNRegressor
             The fitted estimator.
         """
+        start = time.monotonic()
         self._validate_params()
         check_hidden_layer_sizes(self.hidden_layer_sizes)
         X, y = validate_xy(self, X, y)
+        valid_given = _check_val_pair(X_val, y_val)
         y2 = y.reshape(len(y), -1)
         self._y_ndim, self.n_outputs_ = y.ndim, y2.shape[1]
         Xt64 = self._fit_input_transform(X)
         self.y_mean_, self.y_scale_ = _target_statistics(y2)
         rng = fit_rng(self.random_state)
-        train_rows, valid_rows = split_rows(
-            len(X), rng, self.early_stopping, self.validation_fraction
-        )
-        n_train = len(X) if valid_rows is None else len(train_rows)
+        if valid_given:
+            rows = Rows(Xt64, y2, *self._validation_set(X_val, y_val, y2.shape[1]))
+        else:
+            n_valid = holdout_size(
+                len(X), self.early_stopping, self.validation_fraction
+            )
+            rows = Rows.split(Xt64, y2, split_rows(len(X), rng, n_valid))
+        self._fit_base(rows)
         from ._auto import make_plan
 
         plan = make_plan(
             self.get_params(deep=False),
             n_samples=len(X),
-            n_train=n_train,
+            n_train=len(rows.X),
             n_features=self.n_features_in_,
             n_inputs=Xt64.shape[1],
             n_outputs=self.n_outputs_,
-            constant_target=not self.y_scale_.any(),
+            base_kind=self.base_kind_,
+            validation=rows.X_valid is not None,
+            nothing_to_learn=not self.y_scale_.any() or self._exact_polynomial(),
         )
         for name, value in plan.attributes().items():
             setattr(self, name, value)
-        data = self._training_data(Xt64, y2, train_rows, valid_rows)
-        self._record(self._train(plan, data, rng))
+        data = self._training_data(rows)
+        self._record(self._train(plan, data, rng, start))
+        self._guard(rows)
         return self
 
     def predict(self, X):
@@ -391,10 +479,12 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         _inference.warn_outside_box(self._outside_rows(X), stacklevel=2)
         Xt64 = self.input_transformer_.transform(X)
         to_float32(Xt64, "X")  # raises if the network could not take it
-        with torch_threads(self.n_threads), torch.inference_mode():
-            out = _inference.ensemble_outputs(
-                self.nets_, Xt64, self.n_outputs_, self.device_
-            )
+        out = None
+        if getattr(self, "use_network_", True):
+            with torch_threads(self.n_threads), torch.inference_mode():
+                out = _inference.ensemble_outputs(
+                    self.nets_, Xt64, self.n_outputs_, self.device_
+                )
         y = self._to_user_units(out, Xt64)
         _inference.warn_non_finite(y, stacklevel=2)
         return y.ravel() if self._y_ndim == 1 else y
@@ -414,52 +504,111 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         to_float32(Xt64, "X")  # raises if the network could not take it
         return Xt64
 
-    def _training_data(self, Xt64, y2, train_rows, valid_rows):
-        """Fit the base on the training rows; the network's float32 data.
+    def _validation_set(self, X_val, y_val, n_outputs):
+        """The user's validation set, transformed: ``(X_valid, y_valid)``."""
+        X_val = validate_x(self, X_val)
+        y_val = np.asarray(y_val, dtype=np.float64)
+        y_val = y_val.reshape(len(y_val), -1)
+        if len(y_val) != len(X_val) or y_val.shape[1] != n_outputs:
+            raise ValueError(
+                f"X_val has {len(X_val)} rows and y_val has shape {y_val.shape}; "
+                f"pass {len(X_val)} rows of {n_outputs} target(s), as y in fit."
+            )
+        check_finite(y_val, "y_val")
+        return self.input_transformer_.transform(X_val), y_val
 
-        The network learns the base's residual on the standardised target,
-        scaled to unit size: :meth:`_to_user_units` is the way back. The base
-        sees the training rows only, so the validation loss is honest, and the
-        input columns as given (standardised), not the appended logs.
+    def _standardise(self, y2):
+        return (y2 - self.y_mean_) / np.where(self.y_scale_ > 0, self.y_scale_, 1.0)
+
+    def _fit_base(self, rows):
+        """Fit ``base_`` on the training rows; ``base="auto"`` picks it on held-out.
+
+        With held-out rows, ``base="auto"`` tries the mean, the linear model and
+        polynomials (:func:`sknnfit.bases.select_base`); without them it
+        follows :func:`sknnfit.bases.resolve_base`. The base sees the input
+        columns as given (standardised), not the appended logs.
         """
-        yt = (y2 - self.y_mean_) / np.where(self.y_scale_ > 0, self.y_scale_, 1.0)
+        n = self.n_features_in_
+        yt = self._standardise(rows.y)
+        self._polynomials = None
+        if self.base == "auto" and rows.X_valid is not None:
+            self._polynomials = polynomial_candidates(
+                rows.X[:, :n], yt, rows.X_valid[:, :n], self._standardise(rows.y_valid)
+            )
+            self.base_kind_ = best_candidate(self._polynomials, NETWORK_BASE_DEGREE)
+            self.base_ = self._polynomials[self.base_kind_][0]
+            return
+        self.base_kind_ = resolve_base(self.base, len(rows.X), n)
         self.base_ = make_base(self.base_kind_)
-        self.residual_scale_ = np.ones(yt.shape[1])
         if self.base_ is not None:
-            base_in = Xt64[:, : self.n_features_in_]
-            self.base_.fit(base_in[train_rows], yt[train_rows])
-            yt = yt - self.base_.predict(base_in).reshape(yt.shape)
-            # Unit variance for the network, but not blown up by more than 1e6:
-            # an exactly linear target leaves only rounding noise.
-            self.residual_scale_ = np.maximum(yt[train_rows].std(axis=0), 1e-6)
-            yt = yt / self.residual_scale_
-        # A constant output has y_scale_ = 0 (predicted exactly); its weights
-        # only need to stay finite.
+            self.base_.fit(rows.X[:, :n], yt)
+
+    def _exact_polynomial(self):
+        """Whether a polynomial tried fits the held-out rows to float32 rounding.
+
+        A float32 network cannot add to it, so none is trained (with ``guard``).
+        """
+        if not (self.guard and self._polynomials):
+            return False
+        best = min(score for _, score in self._polynomials.values())
+        return math.sqrt(best) <= EXACT_RMSE
+
+    def _base_output(self, Xt64):
+        """The base's prediction in standardised units, 2-D; zeros without one."""
+        if self.base_ is None:
+            return np.zeros((len(Xt64), self.n_outputs_))
+        out = self.base_.predict(Xt64[:, : self.n_features_in_])
+        return out.reshape(len(Xt64), self.n_outputs_)
+
+    def _training_data(self, rows):
+        """The network's float32 data: the base's residual, scaled to unit size.
+
+        :meth:`_to_user_units` is the way back. The base was fitted on the
+        training rows only, so the validation loss is honest.
+        """
         from .training import TrainData, loss_weights
 
-        unit_scale = np.where(self.y_scale_ > 0, self.y_scale_, 1.0)
-        weight = loss_weights(self.loss_, y2, unit_scale * self.residual_scale_)
-        Xt, yt = to_float32(Xt64, "X"), yt.astype(np.float32)
-        rows = {"X": Xt[train_rows], "y": yt[train_rows]}
-        if weight is not None:
-            rows["weight"] = weight[train_rows]
-        if valid_rows is not None:
-            rows.update(X_valid=Xt[valid_rows], y_valid=yt[valid_rows])
-            if weight is not None:
-                rows["weight_valid"] = weight[valid_rows]
-        return TrainData(**rows)
+        yt = self._standardise(rows.y) - self._base_output(rows.X)
+        # Unit variance for the network, but not blown up by more than 1e6:
+        # an exactly fitted target leaves only rounding noise.
+        self.residual_scale_ = np.ones(yt.shape[1])
+        if self.base_ is not None:
+            self.residual_scale_ = np.maximum(yt.std(axis=0), 1e-6)
+        # A constant output has y_scale_ = 0 (predicted exactly); its weights
+        # only need to stay finite.
+        unit = np.where(self.y_scale_ > 0, self.y_scale_, 1.0) * self.residual_scale_
+        arrays = {
+            "X": to_float32(rows.X, "X"),
+            "y": (yt / self.residual_scale_).astype(np.float32),
+            "weight": loss_weights(self.loss_, rows.y, unit),
+        }
+        if rows.X_valid is not None:
+            yv = self._standardise(rows.y_valid) - self._base_output(rows.X_valid)
+            arrays.update(
+                X_valid=to_float32(rows.X_valid, "X_val"),
+                y_valid=(yv / self.residual_scale_).astype(np.float32),
+                weight_valid=loss_weights(self.loss_, rows.y_valid, unit),
+            )
+        return TrainData(**arrays)
 
-    def _train(self, plan, data, rng):
-        """Train the plan's networks into ``nets_``; their training records."""
+    def _train(self, plan, data, rng, start):
+        """Train the plan's networks into ``nets_``; their training records.
+
+        With ``max_time``, each network gets an equal share of what is left.
+        """
         from ._device import torch_threads
         from .training import train_net
         from .training.stopping import note_interrupt
 
         self.nets_, records = [], []
         with torch_threads(self.n_threads):
-            for group in plan.groups:
+            for i, group in enumerate(plan.groups):
                 seed = int(rng.randint(np.iinfo(np.int32).max))
-                net, record = train_net(plan, data, group, seed)
+                seconds = None
+                if self.max_time is not None:
+                    left = self.max_time - (time.monotonic() - start)
+                    seconds = max(left, 0.0) / (len(plan.groups) - i)
+                net, record = train_net(plan, data, group, seed, max_time=seconds)
                 self.nets_.append((list(group), net))
                 records.append(record)
                 if record.interrupted:
@@ -469,12 +618,77 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self.interrupted_ = records[-1].interrupted
         return records
 
+    def _guard(self, rows):
+        """Use the network only if it beats the best polynomial on held-out rows.
+
+        The polynomials are the mean, the base and, with ``base="auto"``, every
+        degree :func:`sknnfit.bases.polynomial_candidates` tried. Sets
+        ``use_network_`` and ``validation_rmse_``; when a polynomial wins, it
+        becomes ``base_`` and predicts alone, with a warning.
+        """
+        self.use_network_, self.validation_rmse_ = True, None
+        polynomials, self._polynomials = self._polynomials, None
+        if rows.X_valid is None:
+            return
+        import torch
+
+        from . import _inference
+        from ._device import torch_threads
+
+        yv = self._standardise(rows.y_valid)
+        base = self._base_output(rows.X_valid)
+        with torch_threads(self.n_threads), torch.inference_mode():
+            out = _inference.ensemble_outputs(
+                self.nets_, rows.X_valid, self.n_outputs_, self.device_
+            )
+        live = self.y_scale_ > 0
+
+        def rmse(pred):
+            with np.errstate(over="ignore", invalid="ignore"):
+                err = np.mean((pred - yv)[:, live] ** 2) if live.any() else 0.0
+            return float(np.sqrt(err)) if np.isfinite(err) else math.inf
+
+        models = {"mean": None, self.base_kind_: self.base_}
+        if polynomials:
+            best = best_candidate(polynomials)
+            models[best] = polynomials[best][0]
+        n = self.n_features_in_
+        scores = {
+            kind: rmse(
+                np.zeros_like(yv)
+                if model is None
+                else model.predict(rows.X_valid[:, :n]).reshape(yv.shape)
+            )
+            for kind, model in models.items()
+        }
+        scores["network"] = rmse(base + out * self.residual_scale_)
+        self.validation_rmse_ = scores
+        kind = min(scores, key=scores.get)
+        if not self.guard or kind == "network":
+            return
+        self.use_network_ = False
+        self.base_kind_, self.base_ = (
+            ("none", None) if kind == "mean" else (kind, models[kind])
+        )
+        if self.max_epochs_ == 0:
+            return  # nothing to learn: no network was trained, none is missed
+        warnings.warn(
+            f"The network's held-out RMSE ({scores['network']:.4g} standard "
+            f"deviations of y) is not below that of a closed-form model "
+            f"({kind}: {scores[kind]:.4g}), which predicts alone. The data may "
+            "be too small or too noisy for a network here, or a polynomial "
+            "suffices; guard=False keeps the network. validation_rmse_ has "
+            "every score.",
+            NetworkNotUsedWarning,
+            stacklevel=3,
+        )
+
     def _to_user_units(self, out, Xt64):
         """Network outputs (scaled residuals) back to ``y``'s units, 2-D."""
-        out = out * self.residual_scale_
-        if self.base_ is not None:
-            base_in = Xt64[:, : self.n_features_in_]
-            out += self.base_.predict(base_in).reshape(out.shape)
+        if getattr(self, "use_network_", True):
+            out = out * self.residual_scale_ + self._base_output(Xt64)
+        else:
+            out = self._base_output(Xt64)
         return out * self.y_scale_ + self.y_mean_
 
     def _record(self, records):
@@ -505,6 +719,17 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             # Fitted on a GPU, loaded where there is none: predict on the CPU.
             for _, net in getattr(self, "nets_", [(None, self.net_)]):
                 self.device_ = place_net(net, device)
+
+
+def _check_val_pair(X_val, y_val):
+    """Whether a validation set was given; both of its halves or neither."""
+    if (X_val is None) != (y_val is None):
+        given, missing = ("X_val", "y_val") if y_val is None else ("y_val", "X_val")
+        raise ValueError(
+            f"fit got {given} but no {missing}: pass both for a validation set "
+            "of your own, or neither to hold out rows of X."
+        )
+    return X_val is not None
 
 
 def _target_statistics(y2):

@@ -9,6 +9,7 @@ __all__ = [
     "DivergenceWarning",
     "ExtrapolationWarning",
     "FitInterruptedWarning",
+    "NetworkNotUsedWarning",
 ]
 
 
@@ -30,3 +31,7 @@ class ExtrapolationWarning(UserWarning):
 
 class ClippedPredictionWarning(UserWarning):
     """Predictions were clipped to the range of the training targets."""
+
+
+class NetworkNotUsedWarning(UserWarning):
+    """The network did not beat its closed-form base on held-out rows: not used."""

@@ -296,7 +296,7 @@ def test_default_threads_leave_pytorch_alone(small_nn, smooth_data, monkeypatch)
 def test_max_epochs_auto_is_recorded():
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (64, 1))
-    model = NNRegressor((4,), optimizer="adam", random_state=0)
+    model = NNRegressor((4,), optimizer="adam", early_stopping=False, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, X[:, 0] ** 2)

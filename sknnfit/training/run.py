@@ -34,6 +34,7 @@ from .stopping import (
     BestWeights,
     DivergenceRecovery,
     EarlyStop,
+    TimeLimit,
     evaluate_loss,
     stop_reason,
 )
@@ -58,7 +59,7 @@ class TrainData:
     weight_valid: np.ndarray | None = None
 
 
-def train_net(plan, data, group, seed):
+def train_net(plan, data, group, seed, max_time=None):
     """Build and train one skorch net for the outputs ``group``.
 
     Parameters
@@ -69,6 +70,8 @@ def train_net(plan, data, group, seed):
         Output columns this net predicts.
     seed : int
         Seeds the weights and the batch order.
+    max_time : float or None, default=None
+        Seconds of training allowed (:class:`~sknnfit.training.stopping.TimeLimit`).
 
     Returns
     -------
@@ -95,6 +98,8 @@ def train_net(plan, data, group, seed):
         callbacks.append(
             ("sknnfit_early_stop", EarlyStop(monitor, plan.patience, plan.tol))
         )
+    if max_time is not None:
+        callbacks.append(("sknnfit_time_limit", TimeLimit(max_time)))
     callbacks += _extra_callbacks(plan, len(data.X), monitor, batch_schedule)
     net = build_net(
         plan,

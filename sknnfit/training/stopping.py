@@ -343,3 +343,23 @@ class EarlyStop(Callback):
         self.best_ = min(self.best_, float(score))
         if self.misses_ >= self.patience:
             stop_training(net, "early_stopping")
+
+
+class TimeLimit(Callback):
+    """Stop at the end of the first epoch that ends ``seconds`` after training began.
+
+    Parameters
+    ----------
+    seconds : float
+        Training time allowed; the epoch running when it is spent completes.
+    """
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def on_train_begin(self, net, **kwargs):
+        self.start_ = time.monotonic()
+
+    def on_epoch_end(self, net, **kwargs):
+        if time.monotonic() - self.start_ >= self.seconds:
+            stop_training(net, "max_time")
