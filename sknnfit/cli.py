@@ -713,6 +713,7 @@ def _fit(args):
     from .bench import make_model
     from .bench.tabular import needs_preprocessing, with_preprocessing
 
+    check_out_file(args.out)  # before the fit, not after it
     X, y, _ = load_csv(args.csv, args.target, args.sep)
     model = make_model(args.model, random_state=args.seed)
     if needs_preprocessing(X):
@@ -721,11 +722,10 @@ def _fit(args):
         Encoder()(model, "model")  # the unfitted model: can the file hold it?
     except (TypeError, ValueError) as exc:
         raise CLIError(
-            f"--model {args.model} cannot be saved by sknnfit fit ({exc}) Use "
+            f"--model {args.model} cannot be saved by sknnfit fit: {exc} Use "
             "--model nn or nn-auto-target, or fit that model in Python and save "
             "it with joblib.dump."
         ) from None
-    check_out_file(args.out)  # before the fit, not after it
     print(
         f"sknnfit fit: {args.model} on {args.csv.name}: {len(X)} rows, "
         f"{_describe_features(X)} -> {', '.join(args.target)}"

@@ -52,7 +52,9 @@ def test_compare_prints_table_and_writes_csv_and_pngs(tmp_path, capsys):
     assert set(results["model"]) == {"nn", "poly"}
     summary = pd.read_csv(out_dir / "summary.csv")
     assert summary["n_runs"].tolist() == [2, 2]
-    for kind in ("pred_vs_true", "abs_error", "curves", "loss"):
+    # No loss plot: square is a polynomial, which nn's automatic base fits
+    # exactly, so the network trains no epoch (test_plots draws one).
+    for kind in ("pred_vs_true", "abs_error", "curves"):
         assert (out_dir / f"square_{kind}.png").stat().st_size > 1000
 
 
@@ -62,11 +64,24 @@ def test_compare_csv_uses_other_columns_as_features(csv_file, tmp_path, capsys):
     args += ["--models", "poly,rf", "--out", str(out_dir), "--no-progress"]
     status = main(args)
     assert status == 0
-    assert "120 rows, 3 features -> y, y2" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "120 rows, 3 features -> y, y2" in printed
     results = pd.read_csv(out_dir / "results.csv")
     assert results["problem"].tolist() == ["data", "data"]
     assert results["n_test"].tolist() == [24, 24]
     assert (out_dir / "data_pred_vs_true.png").exists()
+    # Each target's scores, besides their average.
+    assert "data, per target" in printed
+    per_target = pd.read_csv(out_dir / "per_target.csv")
+    assert per_target[["model", "target"]].values.tolist() == [
+        ["poly", "y"],
+        ["poly", "y2"],
+        ["rf", "y"],
+        ["rf", "y2"],
+    ]
+    summary = pd.read_csv(out_dir / "summary.csv")
+    mean_nrmse = per_target.groupby("model", sort=False)["nrmse_median"].mean()
+    np.testing.assert_allclose(mean_nrmse.to_numpy(), summary["nrmse_median"])
 
 
 def test_compare_csv_missing_target_lists_columns(csv_file, capsys):
@@ -77,14 +92,90 @@ def test_compare_csv_missing_target_lists_columns(csv_file, capsys):
     assert "Available columns: ['a', 'b', 'c', 'y', 'y2']" in err
 
 
-def test_compare_csv_non_numeric_feature_is_named(csv_file, capsys):
+@pytest.fixture
+def table_file(tmp_path):
+    """A semicolon-separated table with a text column and missing values."""
+    rng = np.random.RandomState(0)
+    n = 100
+    df = pd.DataFrame(
+        {
+            "size": rng.uniform(1, 5, n),
+            "colour": rng.choice(["red", "blue", "green"], n).astype(object),
+            "age": rng.normal(size=n),
+        }
+    )
+    df.loc[[3, 9], "size"] = np.nan
+    df.loc[[4, 5], "colour"] = None
+    df["y"] = np.nan_to_num(df["size"]) + 2.0 * (df["colour"] == "red") + 1.0
+    df["y2"] = 2.0 * df["age"]
+    path = tmp_path / "table.csv"
+    df.to_csv(path, sep=";", index=False)
+    return path
+
+
+def test_compare_csv_with_text_and_missing_values_runs_hgb(
+    table_file, tmp_path, capsys
+):
+    out_dir = tmp_path / "out"
+    args = ["compare", "--csv", str(table_file), "--target", "y", "--models", "hgb"]
+    assert main([*args, "--out", str(out_dir), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "100 rows, 4 features (text column(s) ['colour'] encoded" in printed
+    assert "missing value(s) imputed inside each model" in printed
+    results = pd.read_csv(out_dir / "results.csv")
+    assert results["model"].tolist() == ["hgb"]
+    assert results["nrmse"].notna().all() and results["nrmse"][0] < 1
+
+
+def test_compare_csv_text_target_is_named(csv_file, capsys):
     df = pd.read_csv(csv_file)
     df["colour"] = "red"
     df.to_csv(csv_file, index=False)
-    status = main(["compare", "--csv", str(csv_file), "--target", "y", "--no-plots"])
+    status = main(["compare", "--csv", str(csv_file), "--target", "colour"])
     assert status == 2
     err = capsys.readouterr().err
-    assert "Feature column(s) ['colour']" in err and "not numeric" in err
+    assert "Target column(s) ['colour']" in err and "not numeric" in err
+
+
+def test_explicit_separator_is_used(table_file, capsys):
+    from sknnfit.cli import load_csv
+
+    X, y, features = load_csv(table_file, ["y"], sep=";")
+    assert features == ["size", "colour", "age", "y2"] and y.shape == (100,)
+    assert not pd.api.types.is_numeric_dtype(X["colour"])  # text stays text
+    assert X["colour"].isna().sum() == 2 and X["size"].isna().sum() == 2
+    # The wrong delimiter leaves one column, whose name lists the others.
+    status = main(["compare", "--csv", str(table_file), "--target", "y", "--sep", ","])
+    assert status == 2
+    assert "--sep" in capsys.readouterr().err
+
+
+def test_unwritable_out_is_refused_before_any_fit(
+    csv_file, tmp_path, capsys, monkeypatch
+):
+    import sknnfit.bench
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("compare ran before --out was checked")
+
+    monkeypatch.setattr(sknnfit.bench, "compare", no_fit)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    out = blocker / "results"
+    args = ["compare", "--csv", str(csv_file), "--target", "y", "--models", "poly"]
+    assert main([*args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"Cannot write to the output folder {str(out)!r}" in err
+    assert "--out DIR" in err
+
+
+def test_version_is_the_package_version(capsys):
+    from sknnfit._version import __version__
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"sknnfit {__version__}"
 
 
 def test_compare_csv_needs_target(csv_file, capsys):
@@ -210,3 +301,95 @@ def test_python_m_sknnfit_exits_130_on_ctrl_c(tmp_path):
     assert result.stderr.strip().endswith("sknnfit compare: interrupted by the user")
     results = pd.read_csv(tmp_path / "results.csv")
     assert results["model"].tolist() == ["poly", "hgb"]
+
+
+# ------------------------------------------------------------ fit and predict
+
+
+@pytest.fixture
+def tiny_models(monkeypatch):
+    """sknnfit fit's model names, built small so a fit takes a second."""
+    import sknnfit.bench
+    from sknnfit import NNRegressor
+    from sknnfit.targets import TargetTransformRegressor
+
+    def make_model(name, *, random_state=0):
+        nn = NNRegressor(
+            hidden_layer_sizes=(8,), max_epochs=3, random_state=random_state
+        )
+        if name == "nn-auto-target":
+            return TargetTransformRegressor(nn, target="auto")
+        if name == "nn":
+            return nn
+        return real(name, random_state=random_state)
+
+    real = sknnfit.bench.make_model
+    monkeypatch.setattr(sknnfit.bench, "make_model", make_model)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("model", ["nn-auto-target", "nn"])
+def test_fit_then_predict_round_trip(table_file, tmp_path, capsys, tiny_models, model):
+    from sknnfit import load
+
+    model_path = tmp_path / "model.sknnfit"
+    args = ["fit", "--csv", str(table_file), "--target", "y", "--target", "y2"]
+    assert main([*args, "--model", model, "-o", str(model_path)]) == 0
+    assert "text column(s) ['colour'] encoded" in capsys.readouterr().out
+    # New rows: another delimiter, columns reordered, the targets left out.
+    new = pd.read_csv(table_file, sep=";").head(7)[["age", "colour", "size"]]
+    new.loc[0, "colour"] = "purple"  # a category the model never saw
+    new.to_csv(tmp_path / "new.csv", index=False)
+    out = tmp_path / "predictions.csv"
+    assert (
+        main(["predict", str(model_path), str(tmp_path / "new.csv"), "-o", str(out)])
+        == 0
+    )
+    assert "wrote 7 predictions of y, y2" in capsys.readouterr().out
+    predictions = pd.read_csv(out)
+    assert list(predictions.columns) == ["y", "y2"]
+    expected = load(model_path).predict(new[["size", "colour", "age"]])
+    np.testing.assert_array_equal(predictions.to_numpy(), expected)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_predict_names_the_missing_columns(csv_file, tmp_path, capsys, tiny_models):
+    model_path = tmp_path / "model.sknnfit"
+    args = ["fit", "--csv", str(csv_file), "--target", "y", "--model", "nn"]
+    assert main([*args, "-o", str(model_path)]) == 0
+    pd.read_csv(csv_file).drop(columns=["b", "c"]).to_csv(tmp_path / "new.csv")
+    args = ["predict", str(model_path), str(tmp_path / "new.csv")]
+    assert main([*args, "-o", str(tmp_path / "p.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "lacks the feature column(s) ['b', 'c']" in err
+    assert "needs ['a', 'b', 'c', 'y2']" in err
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_fit_refuses_a_model_the_file_cannot_hold_before_fitting(
+    csv_file, tmp_path, capsys, monkeypatch
+):
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    def no_fit(self, X, y):
+        raise AssertionError("fitted a model that cannot be saved")
+
+    monkeypatch.setattr(HistGradientBoostingRegressor, "fit", no_fit)
+    args = ["fit", "--csv", str(csv_file), "--target", "y", "--model", "hgb"]
+    assert main([*args, "-o", str(tmp_path / "m.sknnfit")]) == 2
+    err = capsys.readouterr().err
+    assert "--model hgb cannot be saved by sknnfit fit: sknnfit.save cannot" in err
+    assert "joblib.dump" in err
+
+
+def test_fit_refuses_an_unwritable_model_path_before_fitting(
+    csv_file, tmp_path, capsys, monkeypatch
+):
+    import sknnfit.bench
+
+    monkeypatch.setattr(sknnfit.bench, "make_model", lambda *a, **k: pytest.fail())
+    target = tmp_path / "no_such_folder" / "m.sknnfit"
+    args = ["fit", "--csv", str(csv_file), "--target", "y", "-o", str(target)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"Cannot write {str(target)!r}" in err and "does not exist" in err
