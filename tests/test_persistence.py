@@ -1237,3 +1237,16 @@ def test_one_hot_widths_must_fit_the_stored_categories(mixed_pipeline, tmp_path)
         ValueError, match=r"_n_features_outs\[0\] is 3000000000.*at most 3"
     ):
         load(path)
+
+
+def test_with_preprocessing_pipeline_round_trips(small_nn, mixed_frame, tmp_path):
+    from sknnfit.bench.tabular import with_preprocessing
+
+    X, y = mixed_frame
+    pipe = with_preprocessing(small_nn(), X).fit(X, y)
+    save(pipe, tmp_path / "p.sknnfit")
+    with zipfile.ZipFile(tmp_path / "p.sknnfit") as zf:
+        # Its categories-as-text step is sknnfit's own function, stored by name.
+        assert b'"sknnfit.bench.tabular._as_object"' in zf.read("meta.json")
+    other = load(tmp_path / "p.sknnfit")
+    np.testing.assert_array_equal(other.predict(X), pipe.predict(X))
