@@ -1,0 +1,227 @@
+"""Tests of sknnfit.export: the ONNX graph predicts what predict does."""
+
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from sknnfit import NNRegressor, TargetTransformRegressor
+from sknnfit.exceptions import ExtrapolationWarning
+from sknnfit.export import export_onnx
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+
+def _session(model_proto):
+    return ort.InferenceSession(
+        model_proto.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+
+
+def _onnx_predict(estimator, X):
+    return _session(export_onnx(estimator)).run(None, {"X": X})[0]
+
+
+def _assert_same(got, expected):
+    """Elementwise to 1e-5 relative (and 1e-12 of the scale, for values near 0)."""
+    assert got.shape == expected.shape
+    assert got.dtype == np.float64
+    scale = np.abs(expected).max()
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-12 * scale)
+
+
+def _data(n=200, positive=False, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0.05 if positive else -1.0, 2.0, size=(n, 3))
+    y = np.c_[np.sin(2 * X[:, 0]) + X[:, 1] ** 2, X[:, 0] * X[:, 2] - X[:, 1]]
+    return X, y
+
+
+def _fit(small_nn, X, y, **params):
+    model = small_nn(**params).fit(X, y)
+    model.use_network_ = True  # the network term, whatever a guard chose
+    return model
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"base": "poly2"},
+        {"base": "poly3"},
+        {"base": "linear"},
+        {"base": "none"},
+        {"n_ensemble": 2},
+        {"multi_output": "separate"},
+        {"multi_output": "separate", "n_ensemble": 2},
+        {"linear_skip": True},
+    ],
+)
+@pytest.mark.parametrize("y_ndim", [1, 2])
+def test_graph_predicts_as_predict(small_nn, params, y_ndim):
+    X, y = _data()
+    y = y[:, 0] if y_ndim == 1 else y
+    model = _fit(small_nn, X, y, **params)
+    X_new = _data(n=300, seed=1)[0]
+    _assert_same(_onnx_predict(model, X_new), model.predict(X_new))
+
+
+@pytest.mark.parametrize(
+    "activation", ["relu", "leaky_relu", "tanh", "gelu", "silu", "sin"]
+)
+def test_every_activation(small_nn, activation):
+    X, y = _data()
+    model = _fit(small_nn, X, y, activation=activation, hidden_layer_sizes=(8, 8))
+    X_new = _data(n=300, seed=1)[0] * 3  # beyond the box: the tails too
+    with pytest.warns(ExtrapolationWarning):
+        expected = model.predict(X_new)
+    _assert_same(_onnx_predict(model, X_new), expected)
+
+
+@pytest.mark.parametrize("input_transform", ["auto", "log", "none", "standard"])
+def test_input_transforms_with_log_columns(small_nn, input_transform):
+    X, y = _data(positive=True)
+    X[:, 2] *= 1000  # spans decades: log columns
+    model = _fit(small_nn, X, y, input_transform=input_transform, base="poly2")
+    if input_transform in ("auto", "log"):
+        assert 2 in model.log_columns_
+    X_new = _data(n=300, positive=True, seed=1)[0] * [1, 1, 1000]
+    _assert_same(_onnx_predict(model, X_new), model.predict(X_new))
+
+
+def test_base_alone_when_the_network_is_not_used(small_nn):
+    from sknnfit import _inference
+
+    X, y = _data()
+    model = _fit(small_nn, X, y, base="poly2")
+    model.use_network_ = False
+    # What predict computes without the network (the proposed
+    # NNRegressor.predict calls _inference.predict).
+    base_only = _inference.predict(model, X)
+    _assert_same(_onnx_predict(model, X), base_only)
+    model.use_network_ = True
+    assert not np.allclose(_onnx_predict(model, X), base_only)
+
+
+@pytest.mark.parametrize("target", ["log", "asinh", "log1p", "standard"])
+@pytest.mark.parametrize("y_ndim", [1, 2])
+def test_target_transform_regressor(small_nn, target, y_ndim):
+    X, _ = _data()
+    y = np.c_[np.exp(2 * X[:, 0]), np.exp(X[:, 1] - X[:, 2])]
+    if target == "asinh":
+        y = np.c_[np.sinh(4 * X[:, 0]), -1e-3 * np.sinh(X[:, 1])]
+    y = y[:, 0] if y_ndim == 1 else y
+    model = TargetTransformRegressor(small_nn(), target=target).fit(X, y)
+    model.regressor_.use_network_ = True
+    X_new = _data(n=300, seed=1)[0]
+    _assert_same(_onnx_predict(model, X_new), model.predict(X_new))
+
+
+def test_rank_target_is_not_implemented(small_nn):
+    X, y = _data()
+    model = TargetTransformRegressor(small_nn(), target="rank").fit(X, y[:, 0])
+    with pytest.raises(NotImplementedError, match=r"target='rank'.*quantiles"):
+        export_onnx(model)
+
+
+def test_other_estimators_raise_type_error(small_nn):
+    from sklearn.linear_model import LinearRegression
+
+    X, y = _data()
+    with pytest.raises(TypeError, match=r"NNRegressor.*got LinearRegression"):
+        export_onnx(LinearRegression().fit(X, y))
+    wrapped = TargetTransformRegressor(LinearRegression(), target="log")
+    wrapped.fit(X, np.exp(y[:, 0]))
+    with pytest.raises(TypeError, match=r"regressor is an NNRegressor"):
+        export_onnx(wrapped)
+
+
+def test_custom_module_raises_type_error(small_nn):
+    X, y = _data()
+    model = _fit(small_nn, X, y)
+    model.net_.module_ = torch.nn.Sequential(torch.nn.Linear(3, 2))
+    with pytest.raises(TypeError, match=r"Only sknnfit\.modules\.MLP"):
+        export_onnx(model)
+
+
+def test_unfitted_estimator_raises_not_fitted():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        export_onnx(NNRegressor())
+
+
+def test_missing_onnx_names_the_extra(small_nn, monkeypatch):
+    X, y = _data()
+    model = _fit(small_nn, X, y)
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx fails
+    with pytest.raises(ImportError, match=r'pip install "sknnfit\[onnx\]"'):
+        export_onnx(model)
+
+
+def test_writes_a_file_with_named_dynamic_axes(small_nn, tmp_path):
+    X, y = _data()
+    model = _fit(small_nn, X, y)
+    path = tmp_path / "model.onnx"
+    returned = export_onnx(model, path)
+    loaded = onnx.load(path)
+    assert loaded.SerializeToString() == returned.SerializeToString()
+    (x_info,), (y_info,) = loaded.graph.input, loaded.graph.output
+    assert (x_info.name, y_info.name) == ("X", "y")
+    dims = [d.dim_param or d.dim_value for d in y_info.type.tensor_type.shape.dim]
+    assert dims == ["n_samples", 2]
+    _assert_same(_session(loaded).run(None, {"X": X[:1]})[0], model.predict(X[:1]))
+
+
+# ---------------------------------------------------------------------- float64 maths
+
+
+def _unary(build, x):
+    """Run the subgraph ``build(graph, "X")`` on the float64 array ``x``."""
+    from sknnfit.export import _Graph
+
+    graph = _Graph(onnx)
+    out = build(graph, "X")
+    model = graph.model(x_shape=[None], y=out, y_shape=[None], doc="test")
+    return _session(model).run(None, {"X": x})[0]
+
+
+WIDE = np.concatenate([-np.logspace(-12, 1.5, 400), [0.0], np.logspace(-12, 1.5, 400)])
+
+
+def test_erf_subgraph_is_accurate_to_float64():
+    from scipy.special import erf
+
+    from sknnfit.export import _erf
+
+    x = np.concatenate([WIDE, [-30.0, -8.0, -1.0, 1.0, 8.0, 30.0]])
+    np.testing.assert_allclose(_unary(_erf, x), erf(x), rtol=1e-14, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", ["_sinh", "_expm1"])
+def test_sinh_and_expm1_subgraphs_keep_small_values_digits(name):
+    import sknnfit.export as export
+
+    x = WIDE[np.abs(WIDE) < 700]
+    expected = getattr(np, name[1:])(x)
+    np.testing.assert_allclose(
+        _unary(getattr(export, name), x), expected, rtol=1e-13, atol=1e-300
+    )
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_subgraphs_match_pytorch(approximate):
+    from sknnfit._inference import Layer
+    from sknnfit.export import _activation
+
+    def build(g, x):
+        return _activation(g, Layer("gelu", param=approximate), x)
+
+    x = np.linspace(-12, 12, 2001)
+    expected = torch.nn.functional.gelu(torch.from_numpy(x), approximate=approximate)
+    # 1 + tanh(...) cancels for x < -5 in either; the digits left differ there.
+    np.testing.assert_allclose(
+        _unary(build, x), expected.numpy(), rtol=1e-13, atol=1e-14
+    )
