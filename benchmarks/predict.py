@@ -6,9 +6,10 @@ fitted on a 1-input and a 10-input problem, it measures in one run:
 
 - ``latency_ms``: the median time of one ``predict`` call on one row;
 - ``rows_per_s``: rows per second of ``predict`` on 100,000 rows (best of 3);
-- ``extra_mb``: peak resident memory added by ``predict`` on 2,000,000 rows,
-  beyond the float64 result it returns (measured in a fresh subprocess from the
-  kernel's peak RSS, which sees PyTorch's allocations; tracemalloc does not).
+- ``extra_mb`` (NNRegressor only): peak resident memory added by ``predict``
+  on 2,000,000 rows, beyond the float64 result it returns (measured in a fresh
+  subprocess from the kernel's peak RSS, which sees PyTorch's allocations;
+  tracemalloc does not).
 
 ``NNRegressor`` is the default estimator (``max_epochs`` is small: only predict
 speed matters here; ``guard=False`` where the parameter exists, so predict runs
@@ -246,11 +247,11 @@ def run(quick=False, threads=1, memory=True):
                                 "latency_ms": latency_ms(model, X[:1], calls),
                                 "rows_per_s": rows_per_second(model, X_big),
                             }
-                        row["extra_mb"] = (
-                            extra_memory_mb(model, n_in, n_mem, threads, proposed)
-                            if memory
-                            else float("nan")
-                        )
+                        row["extra_mb"] = float("nan")
+                        if memory and name == "NNRegressor":
+                            row["extra_mb"] = extra_memory_mb(
+                                model, n_in, n_mem, threads, proposed
+                            )
                         rows.append(row)
     finally:
         torch.set_num_threads(previous)
@@ -265,7 +266,7 @@ TABLE = {
     "model": ("model", "{}"),
     "latency_ms": ("1 row (ms, median)", "{:.3f}"),
     "rows_per_s": ("rows/s on 100,000", "{:,.0f}"),
-    "extra_mb": ("extra MB, 2M rows", "{:,.0f}"),
+    "extra_mb": ("extra MB, 2M rows", lambda v: "" if np.isnan(v) else f"{v:,.0f}"),
 }
 
 
