@@ -85,6 +85,7 @@ class Plan:
     activation: str
     linear_skip: bool
     weight_decay: float
+    quantile: float
     batch_growth: bool
     tol: float
     grad_clip: float | None
@@ -189,6 +190,7 @@ def make_plan(
         activation=params["activation"],
         linear_skip=params["linear_skip"],
         weight_decay=params["weight_decay"],
+        quantile=params["quantile"],
         batch_growth=params["batch_growth"],
         tol=params["tol"],
         grad_clip=params["grad_clip"],
@@ -305,6 +307,7 @@ def fitted_plan(estimator):
         tuple(range(estimator.n_outputs_)) if group is None else tuple(group)
         for group, _ in nets
     )
+    params.setdefault("quantile", 0.5)  # newer than format-2 files
     copied = {
         field.name: params[field.name]
         for field in dataclasses.fields(Plan)

@@ -20,6 +20,7 @@ from sklearn.linear_model import Ridge
 from sklearn.linear_model import RidgeCV as _RidgeCV
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight
 
 __all__ = [
     "HasMethods",
@@ -27,6 +28,7 @@ __all__ = [
     "RidgeCV",
     "StrOptions",
     "TorchDevice",
+    "_check_sample_weight",
     "_fit_context",
     "_safe_indexing",
     "fused_adam_supported",

@@ -79,18 +79,24 @@ def split_rows(n, rng, n_valid):
 class Rows:
     """A fit's float64 training rows and held-out rows (None without them).
 
-    ``X`` holds the transformed inputs, ``y`` the 2-D targets in the user's units.
+    ``X`` holds the transformed inputs, ``y`` the 2-D targets in the user's
+    units, ``w`` the sample weights (None: all 1).
     """
 
     X: np.ndarray
     y: np.ndarray
+    w: np.ndarray | None = None
     X_valid: np.ndarray | None = None
     y_valid: np.ndarray | None = None
+    w_valid: np.ndarray | None = None
 
     @classmethod
-    def split(cls, X, y, rows):
-        """The rows of ``X`` and ``y`` that :func:`split_rows` chose."""
+    def split(cls, X, y, w, rows):
+        """The rows of ``X``, ``y`` and ``w`` that :func:`split_rows` chose."""
         train_rows, valid_rows = rows
         if valid_rows is None:
-            return cls(X, y)
-        return cls(X[train_rows], y[train_rows], X[valid_rows], y[valid_rows])
+            return cls(X, y, w)
+        w_train, w_valid = (None, None) if w is None else (w[train_rows], w[valid_rows])
+        return cls(
+            X[train_rows], y[train_rows], w_train, X[valid_rows], y[valid_rows], w_valid
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from sklearn.utils.validation import has_fit_parameter
 
 BASES = ("auto", "linear", "poly2", "poly3", "none")
 
@@ -78,13 +79,16 @@ def poly_ridge(degree, ridge):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
-    return Pipeline(
+    pipeline = Pipeline(
         [
             ("poly", PolynomialFeatures(degree, include_bias=False)),
             ("scale", StandardScaler()),
             ("ridge", ridge),
         ]
     )
+    # Its steps hand arrays to each other and to the caller, which indexes
+    # them: NumPy whatever sklearn.set_config(transform_output=...) says.
+    return pipeline.set_output(transform="default")
 
 
 def n_base_features(n_features, degree):
@@ -140,8 +144,8 @@ def polynomial_candidates(
             pred = np.zeros_like(y_valid) + np.average(y, axis=0, weights=sample_weight)
         else:
             search = make_base(kind, ridge=RidgeCV(alphas=ALPHAS, gcv_mode="svd"))
-            _fit(search, X, y, sample_weight)
-            model = _fit(make_base(kind, _alpha(search)), X, y, sample_weight)
+            fit_weighted(search, X, y, sample_weight)
+            model = fit_weighted(make_base(kind, _alpha(search)), X, y, sample_weight)
             pred = model.predict(X_valid).reshape(y_valid.shape)
         with np.errstate(over="ignore", invalid="ignore"):
             err = np.average((pred - y_valid) ** 2, axis=0, weights=valid_weight)
@@ -165,11 +169,23 @@ def best_candidate(candidates, max_degree=None):
     return next(k for k, v in allowed.items() if v <= DEGREE_TOLERANCE * best)
 
 
-def _fit(model, X, y, sample_weight):
-    if sample_weight is None:
-        return model.fit(X, y)
-    key = "ridge__sample_weight" if hasattr(model, "steps") else "sample_weight"
-    return model.fit(X, y, **{key: sample_weight})
+def fit_weighted(model, X, y=None, sample_weight=None):
+    """Fit ``model`` (an estimator or a Pipeline) with row weights; the model.
+
+    Each step of a Pipeline whose ``fit`` takes ``sample_weight`` gets it
+    (the scalers and the ridge model); the steps are fitted one by one, so
+    this works whether scikit-learn's metadata routing is enabled or not.
+    """
+    steps = model.steps if hasattr(model, "steps") else [(None, model)]
+    for i, (_, step) in enumerate(steps):
+        kwargs = {}
+        if sample_weight is not None and has_fit_parameter(step, "sample_weight"):
+            kwargs["sample_weight"] = sample_weight
+        if i < len(steps) - 1:
+            X = step.fit(X, y, **kwargs).transform(X)
+        else:
+            step.fit(X, y, **kwargs)
+    return model
 
 
 def _alpha(model):

@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import Interval, StrOptions, TorchDevice
+from ._compat import Interval, StrOptions, TorchDevice, _check_sample_weight
 from ._options import ACTIVATIONS, LOSSES, LR_SCHEDULES, OPTIMIZERS, PRECISIONS
 from ._rows import Rows, fit_rng, holdout_size, split_rows
 from ._validation import (
@@ -31,6 +31,7 @@ from ._validation import (
 from .bases import (
     BASES,
     best_candidate,
+    fit_weighted,
     make_base,
     polynomial_candidates,
     resolve_base,
@@ -106,7 +107,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         for Adam/AdamW, 1e-2 for SGD, 1.0 for L-BFGS, 1e-3 for SignAgree
         (``lr_``).
     weight_decay : float, default=0.0
-        Weight decay (decoupled for AdamW).
+        Weight decay (decoupled for AdamW). L-BFGS has no such option: it
+        minimises the loss plus ``0.5 * weight_decay * sum(w**2)`` over all
+        network parameters, the penalty whose gradient Adam and SGD add.
     max_epochs : "auto" or int, default="auto"
         Passes over the training data (L-BFGS: steps of up to 20 evaluations).
         ``"auto"``: 200 for L-BFGS; for first-order optimizers enough passes
@@ -124,7 +127,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     batch_growth : bool, default=False
         Double the batch size (up to 8192 rows) each time the training loss
         stalls for 5 epochs.
-    loss : {"auto", "mse", "mae", "huber", "relative", "peak"}, default="auto"
+    loss : {"auto", "mse", "mae", "huber", "relative", "peak", "quantile"}, \
+            default="auto"
         Training loss. ``"relative"`` is the mean relative error |y_pred - y| /
         |y| in the user's units; ``"peak"`` weights rows by how far their
         target lies from its median, up to 10x, so rare peaks are not averaged
@@ -133,6 +137,13 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         :class:`~sknnfit.TargetTransformRegressor` whose target is ``"log"``,
         ``"log1p"`` or ``"asinh"``, the wrapper sets ``"peak"`` instead, to give
         back to the tails some of the weight the compression took from them.
+        ``"quantile"`` is the pinball loss of level ``quantile``: predictions
+        estimate that quantile of y given X, as ``QuantileRegressor`` and
+        ``HistGradientBoostingRegressor(loss="quantile")`` do; the guard, which
+        compares mean-type errors, is then off.
+    quantile : float, default=0.5
+        Level in (0, 1) of ``loss="quantile"`` (0.9: 90% of targets lie below
+        the prediction); ignored by the other losses.
     multi_output : {"shared", "separate"}, default="shared"
         One network for all outputs, or one per output (for outputs that
         interfere).
@@ -295,6 +306,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         "multi_output": [StrOptions({"shared", "separate"})],
         "n_ensemble": [Interval(numbers.Integral, 1, None, closed="left")],
         "loss": [StrOptions({"auto", *LOSSES})],
+        "quantile": [Interval(numbers.Real, 0, 1, closed="neither")],
         "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [
             StrOptions({"auto"}),
@@ -332,6 +344,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         lr_schedule="auto",
         batch_growth=False,
         loss="auto",
+        quantile=0.5,
         multi_output="shared",
         n_ensemble=1,
         early_stopping="auto",
@@ -361,6 +374,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self.lr_schedule = lr_schedule
         self.batch_growth = batch_growth
         self.loss = loss
+        self.quantile = quantile
         self.multi_output = multi_output
         self.n_ensemble = n_ensemble
         self.early_stopping = early_stopping
@@ -384,6 +398,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        # Sparse X is densified in validate_xy / validate_x, as MLPRegressor does.
+        tags.input_tags.sparse = True
         return tags
 
     def set_params(self, **params):
@@ -399,7 +415,16 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 )
         return super().set_params(**params)
 
-    def fit(self, X, y, *, X_val=None, y_val=None):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Train the network on ``X`` and ``y``.
 
         Parameters
@@ -408,10 +433,17 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             Numeric inputs (NumPy array or pandas DataFrame).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Numeric targets.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Non-negative weight of each row, in every statistic and loss of the
+            fit (input and target scaling, base, network, held-out scores): an
+            integer weight counts as that many copies of the row, and a row of
+            weight 0 as no row. None: all 1.
         X_val, y_val : array-like or None, default=None
             A validation set of your choosing, used instead of held-out rows
             for every decision ``early_stopping`` makes; all of ``X`` and ``y``
             are then trained on. Both or neither.
+        sample_weight_val : array-like of shape (n_val,) or None, default=None
+            Weights of the validation rows.
 
         Returns
         -------
@@ -422,19 +454,27 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self._validate_params()
         check_hidden_layer_sizes(self.hidden_layer_sizes)
         X, y = validate_xy(self, X, y)
+        w = _check_weights(sample_weight, X, "sample_weight")
         valid_given = _check_val_pair(X_val, y_val)
         y2 = y.reshape(len(y), -1)
         self._y_ndim, self.n_outputs_ = y.ndim, y2.shape[1]
-        Xt64 = self._fit_input_transform(X)
-        self.y_mean_, self.y_scale_ = _target_statistics(y2)
+        Xt64 = self._fit_input_transform(X, w)
+        self.y_mean_, self.y_scale_ = _target_statistics(y2, w)
         rng = fit_rng(self.random_state)
         if valid_given:
-            rows = Rows(Xt64, y2, *self._validation_set(X_val, y_val, y2.shape[1]))
+            X_valid, y_valid = self._validation_set(X_val, y_val, y2.shape[1])
+            w_valid = _check_weights(sample_weight_val, X_valid, "sample_weight_val")
+            rows = Rows(Xt64, y2, w, X_valid, y_valid, w_valid)
         else:
+            if sample_weight_val is not None:
+                raise ValueError(
+                    "sample_weight_val weighs the rows of X_val; pass X_val and "
+                    "y_val with it, or leave it out."
+                )
             n_valid = holdout_size(
                 len(X), self.early_stopping, self.validation_fraction
             )
-            rows = Rows.split(Xt64, y2, split_rows(len(X), rng, n_valid))
+            rows = Rows.split(Xt64, y2, w, split_rows(len(X), rng, n_valid))
         self._fit_base(rows)
         from ._auto import make_plan
 
@@ -491,16 +531,24 @@ class NNRegressor(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ helpers
 
-    def _fit_input_transform(self, X):
-        """Fit ``input_transformer_`` and the training box; the transformed X."""
+    def _fit_input_transform(self, X, w):
+        """Fit ``input_transformer_`` and the training box; the transformed X.
+
+        Rows of weight 0 count as absent: they choose no log column and do not
+        move the scaler.
+        """
         self.x_min_, self.x_max_ = X.min(axis=0), X.max(axis=0)
         self.input_transformer_, self.log_columns_ = make_input_transformer(
-            self.input_transform, X
+            self.input_transform, X if w is None else X[w > 0]
         )
         # Columns near float64's limit overflow the scaler's variance; the
         # float32 check then says so, instead of NumPy's RuntimeWarnings.
         with np.errstate(over="ignore", invalid="ignore"):
-            Xt64 = self.input_transformer_.fit_transform(X)
+            if w is None:
+                Xt64 = self.input_transformer_.fit_transform(X)
+            else:
+                fit_weighted(self.input_transformer_, X, sample_weight=w)
+                Xt64 = self.input_transformer_.transform(X)
         to_float32(Xt64, "X")  # raises if the network could not take it
         return Xt64
 
@@ -533,7 +581,12 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self._polynomials = None
         if self.base == "auto" and rows.X_valid is not None:
             self._polynomials = polynomial_candidates(
-                rows.X[:, :n], yt, rows.X_valid[:, :n], self._standardise(rows.y_valid)
+                rows.X[:, :n],
+                yt,
+                rows.X_valid[:, :n],
+                self._standardise(rows.y_valid),
+                sample_weight=rows.w,
+                valid_weight=rows.w_valid,
             )
             self.base_kind_ = best_candidate(self._polynomials, NETWORK_BASE_DEGREE)
             self.base_ = self._polynomials[self.base_kind_][0]
@@ -541,14 +594,14 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self.base_kind_ = resolve_base(self.base, len(rows.X), n)
         self.base_ = make_base(self.base_kind_)
         if self.base_ is not None:
-            self.base_.fit(rows.X[:, :n], yt)
+            fit_weighted(self.base_, rows.X[:, :n], yt, rows.w)
 
     def _exact_polynomial(self):
         """Whether a polynomial tried fits the held-out rows to float32 rounding.
 
         A float32 network cannot add to it, so none is trained (with ``guard``).
         """
-        if not (self.guard and self._polynomials):
+        if not (self.guard and self._polynomials) or self.loss == "quantile":
             return False
         best = min(score for _, score in self._polynomials.values())
         return math.sqrt(best) <= EXACT_RMSE
@@ -573,21 +626,32 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         # an exactly fitted target leaves only rounding noise.
         self.residual_scale_ = np.ones(yt.shape[1])
         if self.base_ is not None:
-            self.residual_scale_ = np.maximum(yt.std(axis=0), 1e-6)
+            std = (
+                yt.std(axis=0)
+                if rows.w is None
+                else np.sqrt(np.average(yt**2, axis=0, weights=rows.w))
+            )
+            self.residual_scale_ = np.maximum(std, 1e-6)
         # A constant output has y_scale_ = 0 (predicted exactly); its weights
         # only need to stay finite.
         unit = np.where(self.y_scale_ > 0, self.y_scale_, 1.0) * self.residual_scale_
         arrays = {
             "X": to_float32(rows.X, "X"),
             "y": (yt / self.residual_scale_).astype(np.float32),
-            "weight": loss_weights(self.loss_, rows.y, unit),
+            "weight": _with_rows(
+                loss_weights(self.loss_, rows.y, unit), rows.w, self.n_outputs_
+            ),
         }
         if rows.X_valid is not None:
             yv = self._standardise(rows.y_valid) - self._base_output(rows.X_valid)
             arrays.update(
                 X_valid=to_float32(rows.X_valid, "X_val"),
                 y_valid=(yv / self.residual_scale_).astype(np.float32),
-                weight_valid=loss_weights(self.loss_, rows.y_valid, unit),
+                weight_valid=_with_rows(
+                    loss_weights(self.loss_, rows.y_valid, unit),
+                    rows.w_valid,
+                    self.n_outputs_,
+                ),
             )
         return TrainData(**arrays)
 
@@ -644,8 +708,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         live = self.y_scale_ > 0
 
         def rmse(pred):
+            if not live.any():
+                return 0.0
             with np.errstate(over="ignore", invalid="ignore"):
-                err = np.mean((pred - yv)[:, live] ** 2) if live.any() else 0.0
+                per_row = np.mean((pred - yv)[:, live] ** 2, axis=1)
+                err = np.average(per_row, weights=rows.w_valid)
             return float(np.sqrt(err)) if np.isfinite(err) else math.inf
 
         models = {"mean": None, self.base_kind_: self.base_}
@@ -664,7 +731,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         scores["network"] = rmse(base + out * self.residual_scale_)
         self.validation_rmse_ = scores
         kind = min(scores, key=scores.get)
-        if not self.guard or kind == "network":
+        if not self.guard or kind == "network" or self.loss_ == "quantile":
             return
         self.use_network_ = False
         self.base_kind_, self.base_ = (
@@ -732,15 +799,51 @@ def _check_val_pair(X_val, y_val):
     return X_val is not None
 
 
-def _target_statistics(y2):
-    """``(mean, scale)`` per output; scale 0 for a constant output.
+def _with_rows(entry_weights, w, n_outputs):
+    """Loss weights of each entry times the row's weight, scaled to mean 1.
+
+    Scaled so that the mean loss over the rows is the weighted mean: an integer
+    weight counts as that many copies of the row.
+    """
+    if w is None:
+        return entry_weights
+    rows = (w / w.mean()).astype(np.float32)[:, None]
+    if entry_weights is None:
+        return np.ascontiguousarray(np.broadcast_to(rows, (len(w), n_outputs)))
+    return entry_weights * rows
+
+
+def _check_weights(sample_weight, X, name):
+    """``sample_weight`` as float64 of X's rows, or None; errors name the fix."""
+    if sample_weight is None:
+        return None
+    # scikit-learn's messages: negative values, all zero, wrong length.
+    w = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    if not w.any():  # scikit-learn < 1.9 lets it through
+        raise ValueError(
+            f"{name}: sample weights must contain at least one non-zero number; "
+            "every row has weight 0, which leaves nothing to fit."
+        )
+    return w
+
+
+def _target_statistics(y2, w=None):
+    """``(mean, scale)`` per output, weighted; scale 0 for a constant output.
 
     A constant output keeps ``y_scale_ = 0``, so predict returns it exactly
     whatever the network outputs; training sees zeros for it.
     """
+    if w is not None:
+        y2 = y2[w > 0]
+        w = w[w > 0]
     with np.errstate(over="ignore", invalid="ignore"):
-        mean = y2.mean(axis=0)
-        scale = y2.std(axis=0)
+        mean = np.average(y2, axis=0, weights=w)
+        if w is None:
+            scale = y2.std(axis=0)
+        else:
+            scale = np.sqrt(np.average((y2 - mean) ** 2, axis=0, weights=w))
     if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
         raise ValueError(
             "y is too large to standardise in float64 (max |y| = "

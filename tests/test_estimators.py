@@ -12,7 +12,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sknnfit import NNRegressor
-from sknnfit.exceptions import ConvergenceWarning, ExtrapolationWarning
+from sknnfit.exceptions import (
+    ConvergenceWarning,
+    ExtrapolationWarning,
+    NetworkNotUsedWarning,
+)
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sknnfit.exceptions.ExtrapolationWarning",
@@ -454,3 +458,184 @@ def test_extrapolation_warning_on_seed_002s_wider_range():
     model = NNRegressor((8,), max_epochs=2, random_state=0).fit(x, x[:, 0] ** 2)
     with pytest.warns(ExtrapolationWarning, match="quarter of a column's range"):
         model.predict(np.linspace(-4, 4, 101)[:, None])
+
+
+# ------------------------------------------------------- held-out rows and guard
+
+
+def _noise_data(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1, 1, (n, 3)), rng.normal(size=n)
+
+
+def test_default_holds_rows_out_and_stops_on_them(smooth_data):
+    X, y = smooth_data
+    model = NNRegressor((16,), max_epochs=400, random_state=0).fit(X, y)
+    assert model.early_stopping_ and model.patience_ == 10  # L-BFGS
+    assert len(model.validation_scores_) == model.n_epochs_ < 400
+    assert set(model.validation_rmse_) >= {"mean", "network"}
+
+
+def test_too_few_rows_to_hold_out_trains_on_all(normal_data):
+    X, y = normal_data
+    model = NNRegressor((8,), max_epochs=5, random_state=0).fit(X[:40], y[:40])
+    assert not model.early_stopping_
+    assert model.validation_scores_ is None and model.validation_rmse_ is None
+    assert model.use_network_
+
+
+def test_guard_on_pure_noise_predicts_with_a_closed_form_model():
+    X, y = _noise_data()
+    with pytest.warns(NetworkNotUsedWarning, match="guard=False"):
+        model = NNRegressor((32,), max_epochs=50, random_state=0).fit(X, y)
+    assert not model.use_network_
+    scores = model.validation_rmse_
+    assert min(scores, key=scores.get) != "network"
+    X_test, y_test = _noise_data(seed=1)
+    # Never far worse than the mean on new rows: the mean or a ridge model.
+    mse = np.mean((model.predict(X_test) - y_test) ** 2)
+    assert mse <= 1.1 * np.mean((y.mean() - y_test) ** 2)
+
+
+def test_guard_false_keeps_the_network():
+    X, y = _noise_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NetworkNotUsedWarning)
+        model = NNRegressor((32,), max_epochs=50, guard=False, random_state=0)
+        model.fit(X, y)
+    assert model.use_network_
+
+
+def test_an_exact_polynomial_trains_no_network(smooth_data):
+    X, _ = smooth_data
+    y = X[:, 0] ** 2 - 2 * X[:, 1] * X[:, 2] + 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = NNRegressor((16,), random_state=0).fit(X, y)
+    assert model.max_epochs_ == 0 and not model.use_network_
+    assert model.base_kind_ == "poly2"
+    np.testing.assert_allclose(model.predict(X), y, atol=1e-8)
+
+
+def test_base_auto_is_chosen_on_held_out_rows(smooth_data):
+    X, _ = smooth_data
+    y = X[:, 0] + 0.5 * X[:, 1]  # linear: poly2 is no better
+    y = y + np.sin(4 * X[:, 2])  # a part no polynomial of degree 2 fits
+    model = NNRegressor((16,), max_epochs=5, random_state=0).fit(X, y)
+    assert model.base_kind_ == "linear"
+
+
+def test_validation_set_of_your_own(smooth_data):
+    X, y = smooth_data
+    model = NNRegressor((16,), max_epochs=5, random_state=0)
+    model.fit(X[:100], y[:100], X_val=X[100:], y_val=y[100:])
+    assert model.early_stopping_ and len(model.validation_scores_) == 5
+    # Every given row trains: the input scaler saw all 100.
+    assert model.input_transformer_.named_steps["scale"].n_samples_seen_ == 100
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"X_val": np.zeros((3, 3))}, "no y_val"),
+        ({"y_val": np.zeros(3)}, "no X_val"),
+        ({"X_val": np.zeros((3, 3)), "y_val": np.zeros(4)}, "pass 3 rows"),
+        ({"X_val": np.zeros((3, 2)), "y_val": np.zeros(3)}, "features"),
+        ({"sample_weight_val": np.ones(3)}, "pass X_val and y_val"),
+    ],
+)
+def test_bad_validation_sets_are_refused(small_nn, smooth_data, kwargs, match):
+    X, y = smooth_data
+    with pytest.raises(ValueError, match=match):
+        small_nn().fit(X, y, **kwargs)
+
+
+def test_max_time_stops_training(smooth_data):
+    X, y = smooth_data
+    model = NNRegressor(
+        (16,),
+        optimizer="adam",
+        max_epochs=10**6,
+        max_time=0.5,
+        early_stopping=False,
+        random_state=0,
+    )
+    model.fit(X, y)
+    assert model.n_epochs_ < 10**6
+    from sknnfit.training.stopping import stop_reason
+
+    assert stop_reason(model.net_) == "max_time"
+
+
+# ------------------------------------------------------------------ sample weights
+
+FULL_BATCH_GD = {
+    "hidden_layer_sizes": (8,),
+    "optimizer": "sgd",
+    "batch_size": 10**6,
+    "lr": 0.05,
+    "lr_schedule": "none",
+    "max_epochs": 30,
+    "early_stopping": False,
+    "base": "poly2",
+    "random_state": 0,
+}
+
+
+def test_integer_weights_equal_repeated_rows(smooth_data):
+    X, y = smooth_data
+    w = np.random.default_rng(1).integers(1, 4, len(X)).astype(float)
+    weighted = NNRegressor(**FULL_BATCH_GD).fit(X, y, sample_weight=w)
+    repeated = NNRegressor(**FULL_BATCH_GD).fit(
+        np.repeat(X, w.astype(int), axis=0), np.repeat(y, w.astype(int))
+    )
+    # Full-batch gradient descent: equal up to float32 summation order.
+    np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), atol=1e-5)
+
+
+def test_zero_weights_equal_dropped_rows(smooth_data):
+    X, y = smooth_data
+    w = (np.arange(len(X)) % 3 != 0).astype(float)
+    weighted = NNRegressor(**FULL_BATCH_GD).fit(X, y, sample_weight=w)
+    dropped = NNRegressor(**FULL_BATCH_GD).fit(X[w > 0], y[w > 0])
+    np.testing.assert_allclose(weighted.predict(X), dropped.predict(X), atol=1e-5)
+
+
+def test_weights_change_the_fit(smooth_data):
+    X, y = smooth_data
+    w = np.where(X[:, 0] > 0, 10.0, 0.1)
+    plain = NNRegressor(**FULL_BATCH_GD).fit(X, y)
+    weighted = NNRegressor(**FULL_BATCH_GD).fit(X, y, sample_weight=w)
+    assert np.abs(plain.predict(X) - weighted.predict(X)).max() > 1e-3
+
+
+@pytest.mark.parametrize(
+    ("w", "match"),
+    [
+        (-np.ones(120), "(?i)negative"),
+        (np.zeros(120), "non-zero"),
+        (np.ones(7), "7"),
+    ],
+)
+def test_bad_sample_weights_are_refused(small_nn, smooth_data, w, match):
+    X, y = smooth_data
+    with pytest.raises(ValueError, match=match):
+        small_nn().fit(X, y, sample_weight=w)
+
+
+def test_sample_weight_is_routed_through_a_pipeline(smooth_data):
+    import sklearn
+
+    X, y = smooth_data
+    w = np.where(X[:, 0] > 0, 10.0, 0.1)
+    with sklearn.config_context(enable_metadata_routing=True):
+        nn = NNRegressor(**FULL_BATCH_GD).set_fit_request(sample_weight=True)
+        scaler = StandardScaler().set_fit_request(sample_weight=False)
+        pipe = Pipeline([("scale", scaler), ("nn", nn)])
+        pipe.fit(X, y, sample_weight=w)
+    direct = NNRegressor(**FULL_BATCH_GD).fit(
+        StandardScaler().fit_transform(X), y, sample_weight=w
+    )
+    np.testing.assert_allclose(
+        pipe.predict(X), direct.predict(StandardScaler().fit(X).transform(X)), atol=1e-6
+    )

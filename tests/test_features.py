@@ -159,18 +159,7 @@ def _fit_predict(output, **params):
         return model, X_train, model.predict(X_train)
 
 
-# base="poly2" also needs sknnfit.bases.poly_ridge pinned to NumPy output (a
-# change proposed to its owner): until then, a model fitted under pandas output
-# warns about feature names when it predicts under the default.
-POLY2_CROSS = pytest.param(
-    "poly2",
-    marks=pytest.mark.xfail(
-        strict=True, reason="bases.poly_ridge not pinned to NumPy output yet"
-    ),
-)
-
-
-@pytest.mark.parametrize("base", ["none", "linear", POLY2_CROSS])
+@pytest.mark.parametrize("base", ["none", "linear", "poly2"])
 def test_nnregressor_fits_and_predicts_under_pandas_output(base):
     model, X_train, pred = _fit_predict("pandas", base=base)
     assert type(pred) is np.ndarray and pred.shape == (80,)

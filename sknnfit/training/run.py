@@ -180,8 +180,10 @@ def _optimizer_params(plan):
     opt_cls, opt_kwargs = optimizer_spec(
         plan.optimizer, plan.lr, plan.weight_decay, plan.device
     )
-    criterion, criterion_kwargs = make_criterion(plan.loss)
+    criterion, criterion_kwargs = make_criterion(plan.loss, quantile=plan.quantile)
     params = {"criterion": criterion, "optimizer": opt_cls, "lr": opt_kwargs.pop("lr")}
+    # torch.optim.LBFGS has no weight_decay: the same penalty goes into the loss.
+    params["l2_penalty"] = plan.weight_decay if plan.optimizer == "lbfgs" else 0.0
     params.update({f"criterion__{k}": v for k, v in criterion_kwargs.items()})
     params.update({f"optimizer__{k}": v for k, v in opt_kwargs.items()})
     return params
