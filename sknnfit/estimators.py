@@ -493,7 +493,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             setattr(self, name, value)
         data = self._training_data(rows)
         self._record(self._train(plan, data, rng, start))
-        self._guard(rows)
+        self._guard(rows, refit=not valid_given)
         return self
 
     def predict(self, X):
@@ -682,7 +682,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self.interrupted_ = records[-1].interrupted
         return records
 
-    def _guard(self, rows):
+    def _guard(self, rows, refit):
         """Use the network only if it beats the best polynomial on held-out rows.
 
         The polynomials are the mean, the base and, with ``base="auto"``, every
@@ -737,6 +737,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self.base_kind_, self.base_ = (
             ("none", None) if kind == "mean" else (kind, models[kind])
         )
+        if refit and self.base_ is not None:
+            # A closed-form model has nothing to stop early: it is refitted, at
+            # its penalty, on every row, the held-out ones included.
+            self.base_ = self._refit_on_all_rows(self.base_, rows)
         if self.max_epochs_ == 0:
             return  # nothing to learn: no network was trained, none is missed
         warnings.warn(
@@ -749,6 +753,16 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             NetworkNotUsedWarning,
             stacklevel=3,
         )
+
+    def _refit_on_all_rows(self, model, rows):
+        """``model`` refitted on the training and held-out rows together."""
+        from sklearn.base import clone
+
+        n = self.n_features_in_
+        X = np.vstack([rows.X[:, :n], rows.X_valid[:, :n]])
+        y = self._standardise(np.vstack([rows.y, rows.y_valid]))
+        w = None if rows.w is None else np.concatenate([rows.w, rows.w_valid])
+        return fit_weighted(clone(model), X, y, w)
 
     def _to_user_units(self, out, Xt64):
         """Network outputs (scaled residuals) back to ``y``'s units, 2-D."""
