@@ -27,7 +27,17 @@ CASES = {
     "separate": ({"multi_output": "separate", "max_epochs": 8}, "multi"),
     "ensemble": ({"n_ensemble": 2, "max_epochs": 8}, "one"),
     "early_stopping": (
-        {"early_stopping": True, "optimizer": "adamw", "max_epochs": 30, "patience": 3},
+        {
+            "early_stopping": True,
+            "optimizer": "adamw",
+            "max_epochs": 30,
+            "patience": 3,
+            # The settings of 9f589f6, which issue 13's "auto" values changed:
+            # 10% held out, the base of the rows-per-coefficient rule, no guard.
+            "validation_fraction": 0.1,
+            "base": "linear",
+            "guard": False,
+        },
         "one",
     ),
     "loss_peak": ({"loss": "peak", "optimizer": "adam", "max_epochs": 8}, "one"),
@@ -94,6 +104,9 @@ def make_model(name):
     params, _ = CASES[name]
     params = dict(params)
     target = params.pop("target", None)
+    # Since issue 13 the default holds rows out (early_stopping="auto"); the
+    # cases pin the training before it, on every row.
+    params.setdefault("early_stopping", False)
     model = NNRegressor(random_state=3, **params)
     if target is not None:
         model = TargetTransformRegressor(model, target=target)
