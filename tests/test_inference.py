@@ -70,22 +70,28 @@ def test_predict_matches_the_scikit_learn_steps(small_nn, params):
 def test_predict_streams_rows_in_chunks_of_predict_batch(small_nn, monkeypatch):
     X, y = _data()
     model = small_nn().fit(X, y[:, 0])
-    sizes = []
-    forward = _inference.float64_forward
+    chunks, blocks = [], []
+    network_output, forward = _inference.network_output, _inference.float64_forward
 
-    def recording(module):
+    def recording_output(net, Xt64, device):
+        chunks.append(len(Xt64))
+        return network_output(net, Xt64, device)
+
+    def recording_forward(module):
         inner = forward(module)
 
         def run(x):
-            sizes.append(len(x))
+            blocks.append(len(x))
             return inner(x)
 
         return run
 
-    monkeypatch.setattr(_inference, "float64_forward", recording)
+    monkeypatch.setattr(_inference, "network_output", recording_output)
+    monkeypatch.setattr(_inference, "float64_forward", recording_forward)
     X_big = np.random.default_rng(1).uniform(-1, 2, size=(20_000, 2))
     got = _inference.predict(model, X_big)
-    assert sizes == [8192, 8192, 3616]
+    assert chunks == [8192, 8192, 3616]
+    assert max(blocks) == _inference.CPU_BLOCK and sum(blocks) == 20_000
     assert got.shape == (20_000, 1)
     np.testing.assert_allclose(got, _reference(model, X_big), rtol=1e-13, atol=1e-13)
     # A row alone and in a batch differ by float64 rounding only.
