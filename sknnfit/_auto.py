@@ -91,6 +91,7 @@ class Plan:
     grad_clip: float | None
     verbose: int
     net_params: dict | None
+    callbacks: list | None
 
     def attributes(self):
         """The fitted attributes this plan sets: ``{"optimizer_": ..., ...}``."""
@@ -196,6 +197,7 @@ def make_plan(
         grad_clip=params["grad_clip"],
         verbose=params["verbose"],
         net_params=params["net_params"],
+        callbacks=params["callbacks"],
     )
 
 
@@ -212,14 +214,14 @@ def _precision(precision, device, large):
     if precision == "auto":
         return "bfloat16" if large and native else "float32"
     if not native:
-        # stacklevel: _precision, make_plan, NNRegressor.fit, the caller.
+        # stacklevel: _precision, make_plan, NNRegressor._fit, fit, the caller.
         warnings.warn(
             f"precision='bfloat16' on device {device!r}, which has no "
             "native bfloat16 arithmetic (CUDA needs Ampere or later, a CPU "
             "AVX512-BF16 or AMX): PyTorch emulates it, which is usually slower "
             "than float32. Use precision='float32' here.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
     return "bfloat16"
 

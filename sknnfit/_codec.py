@@ -261,7 +261,10 @@ def decode_nnregressor(meta, dec, prefix=""):
     from .estimators import NNRegressor
 
     est = NNRegressor(**dec(meta["params"]))
-    _set_fitted(est, dec(meta["fitted"]))
+    fitted = dec(meta["fitted"])
+    if "validation_scores_" in fitted:  # its name before 0.4: a loss, not an R²
+        fitted["validation_loss_curve_"] = fitted.pop("validation_scores_")
+    _set_fitted(est, fitted)
     _rebuild_transformers(est, meta, dec)
     # Fitted on a GPU, loaded where there is none: the nets are built on the CPU.
     est.device_ = loadable_device(est.device_)

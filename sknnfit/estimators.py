@@ -210,14 +210,27 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     net_params : dict or None, default=None
         Extra keyword arguments for :class:`skorch.NeuralNetRegressor` (for
         example ``{"module__sin_w0": 3.0}`` or ``{"optimizer__betas": (0.9, 0.99)}``),
-        applied last. Copied at fit time, never modified.
+        applied last. Copied at fit time, never modified. Its ``"callbacks"``
+        are appended to sknnfit's own, as ``callbacks`` are.
+    callbacks : list or None, default=None
+        skorch callbacks (or ``(name, callback)`` pairs) run after sknnfit's own
+        in every network's training, e.g. ``[skorch.callbacks.EpochTimer()]``
+        or a checkpoint. Copied for each network.
+    warm_start : bool, default=False
+        As in MLPRegressor: ``fit`` on a fitted model continues training its
+        networks from their weights on the new data, with the fitted input
+        transform, target scaling and base kept (``loss_curve_`` goes on).
+        False fits from scratch.
 
     Attributes
     ----------
     net_ : skorch.NeuralNetRegressor
         The (first) trained skorch net; ``net_.module_`` is the PyTorch module.
-        It maps transformed inputs to the scaled residual of the base, not to
-        ``y``: use ``predict`` for predictions.
+        It is one part of the model, not the model: it maps the transformed
+        inputs (``input_transformer_``) to the base's residual divided by
+        ``residual_scale_``, in standardised target units (``y_mean_``,
+        ``y_scale_``). ``predict`` puts the parts together, and
+        :func:`sknnfit.export.export_onnx` writes them as one graph.
     nets_ : list of (list of int, skorch.NeuralNetRegressor)
         Every trained net with the outputs it predicts.
     optimizer_, lr_, lr_schedule_, loss_ : str, float, str, str
@@ -251,9 +264,17 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         Number of targets.
     loss_curve_ : list of float
         Training loss per epoch (standardised target units).
-    validation_scores_ : list of float or None
+    validation_loss_curve_ : list of float or None
         Held-out loss per epoch (in the training loss's units), or None
-        without held-out rows.
+        without held-out rows. (Named ``validation_scores_`` before, which
+        MLPRegressor uses for R² scores; that name still works, with a
+        FutureWarning.)
+    n_iter_ : int
+        Epochs run, as ``MLPRegressor.n_iter_`` (also ``n_epochs_``).
+    best_loss_ : float or None
+        Lowest training loss of an epoch, as ``MLPRegressor.best_loss_``.
+    best_validation_loss_ : float or None
+        Lowest held-out loss of an epoch; None without held-out rows.
     use_network_ : bool
         Whether predictions use the network; False when ``guard`` found a
         closed-form model at least as good on the held-out rows.
@@ -327,6 +348,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "net_params": [None, dict],
+        "callbacks": [None, list],
+        "warm_start": ["boolean"],
     }
 
     def __init__(
@@ -361,6 +384,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         random_state=None,
         verbose=0,
         net_params=None,
+        callbacks=None,
+        warm_start=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -391,6 +416,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.net_params = net_params
+        self.callbacks = callbacks
+        self.warm_start = warm_start
 
     # ------------------------------------------------------------------ sklearn API
 
@@ -450,9 +477,55 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self : NNRegressor
             The fitted estimator.
         """
-        start = time.monotonic()
         self._validate_params()
-        check_hidden_layer_sizes(self.hidden_layer_sizes)
+        validation = (X_val, y_val, sample_weight_val)
+        if self.warm_start and hasattr(self, "nets_"):
+            if getattr(self, "use_network_", True):
+                return self._continue(X, y, sample_weight, validation)
+            warnings.warn(
+                "warm_start: the fitted model predicts with a closed-form model "
+                "(use_network_ is False), so there is no trained network to go "
+                "on from; fitting from scratch.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._fit(X, y, sample_weight, validation, self.get_params(deep=False))
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One pass over ``X`` and ``y``, as ``MLPRegressor.partial_fit``.
+
+        The first call fits the input transform, the target scaling and the
+        base on its rows (no rows are held out; ``optimizer="auto"`` is AdamW
+        and ``lr_schedule="auto"`` a constant rate, since the number of steps
+        is unknown) and trains one epoch; each later call trains every network
+        one more epoch on its rows, from where it was.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+
+        Returns
+        -------
+        self : NNRegressor
+        """
+        if hasattr(self, "nets_"):
+            return self._continue(X, y, sample_weight, (None, None, None), epochs=1)
+        self._validate_params()
+        params = self.get_params(deep=False)
+        params.update(max_epochs=1, early_stopping=False)
+        if params["optimizer"] == "auto":
+            params["optimizer"] = "adamw"
+        if params["lr_schedule"] == "auto":
+            params["lr_schedule"] = "none"
+        return self._fit(X, y, sample_weight, (None, None, None), params)
+
+    def _fit(self, X, y, sample_weight, validation, params):
+        """Fit from scratch with the parameters ``params``."""
+        start = time.monotonic()
+        X_val, y_val, sample_weight_val = validation
+        check_hidden_layer_sizes(params["hidden_layer_sizes"])
         X, y = validate_xy(self, X, y)
         w = _check_weights(sample_weight, X, "sample_weight")
         valid_given = _check_val_pair(X_val, y_val)
@@ -472,14 +545,14 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                     "y_val with it, or leave it out."
                 )
             n_valid = holdout_size(
-                len(X), self.early_stopping, self.validation_fraction
+                len(X), params["early_stopping"], params["validation_fraction"]
             )
             rows = Rows.split(Xt64, y2, w, split_rows(len(X), rng, n_valid))
         self._fit_base(rows)
         from ._auto import make_plan
 
         plan = make_plan(
-            self.get_params(deep=False),
+            params,
             n_samples=len(X),
             n_train=len(rows.X),
             n_features=self.n_features_in_,
@@ -494,6 +567,55 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         data = self._training_data(rows)
         self._record(self._train(plan, data, rng, start))
         self._guard(rows, refit=not valid_given)
+        return self
+
+    def _continue(self, X, y, sample_weight, validation, epochs=None):
+        """Train the fitted networks further on ``X`` and ``y`` (warm start).
+
+        The input transform, target scaling, base and residual scale stay as
+        fitted; rows are held out again when the fit held rows out.
+        """
+        from ._auto import fitted_plan
+        from ._device import torch_threads
+        from .training import continue_net
+
+        start = time.monotonic()
+        X_val, y_val, sample_weight_val = validation
+        X = validate_x(self, X)
+        y2 = _checked_targets(y, len(X), self.n_outputs_, "y")
+        w = _check_weights(sample_weight, X, "sample_weight")
+        Xt64 = self.input_transformer_.transform(X)
+        rng = fit_rng(self.random_state)
+        if _check_val_pair(X_val, y_val):
+            if not self.early_stopping_:
+                raise ValueError(
+                    "This model was fitted without held-out rows, so its "
+                    "networks do not watch a validation loss: fit it from "
+                    "scratch (warm_start=False) to use X_val and y_val."
+                )
+            X_valid, y_valid = self._validation_set(X_val, y_val, self.n_outputs_)
+            w_valid = _check_weights(sample_weight_val, X_valid, "sample_weight_val")
+            rows = Rows(Xt64, y2, w, X_valid, y_valid, w_valid)
+        else:
+            n_valid = 0
+            if self.early_stopping_:
+                n_valid = holdout_size(len(X), True, self.validation_fraction)
+            rows = Rows.split(Xt64, y2, w, split_rows(len(X), rng, n_valid))
+        data = self._training_data(rows, keep_scale=True)
+        plan = fitted_plan(self)
+        epochs = plan.max_epochs if epochs is None else epochs
+        records = []
+        with torch_threads(self.n_threads):
+            for i, (group, net) in enumerate(self.nets_):
+                seconds = None
+                if self.max_time is not None:
+                    left = self.max_time - (time.monotonic() - start)
+                    seconds = max(left, 0.0) / (len(self.nets_) - i)
+                seed = int(rng.randint(np.iinfo(np.int32).max))
+                records.append(
+                    continue_net(net, plan, data, group, seed, epochs, seconds)
+                )
+        self._record(records, append=True)
         return self
 
     def predict(self, X):
@@ -613,7 +735,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         out = self.base_.predict(Xt64[:, : self.n_features_in_])
         return out.reshape(len(Xt64), self.n_outputs_)
 
-    def _training_data(self, rows):
+    def _training_data(self, rows, keep_scale=False):
         """The network's float32 data: the base's residual, scaled to unit size.
 
         :meth:`_to_user_units` is the way back. The base was fitted on the
@@ -624,8 +746,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         yt = self._standardise(rows.y) - self._base_output(rows.X)
         # Unit variance for the network, but not blown up by more than 1e6:
         # an exactly fitted target leaves only rounding noise.
-        self.residual_scale_ = np.ones(yt.shape[1])
-        if self.base_ is not None:
+        if not keep_scale:
+            self.residual_scale_ = np.ones(yt.shape[1])
+        if self.base_ is not None and not keep_scale:
             std = (
                 yt.std(axis=0)
                 if rows.w is None
@@ -751,7 +874,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             "suffices; guard=False keeps the network. validation_rmse_ has "
             "every score.",
             NetworkNotUsedWarning,
-            stacklevel=3,
+            stacklevel=4,  # _guard, _fit, fit or partial_fit, the caller
         )
 
     def _refit_on_all_rows(self, model, rows):
@@ -772,18 +895,49 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             out = self._base_output(Xt64)
         return out * self.y_scale_ + self.y_mean_
 
-    def _record(self, records):
-        """Training records from the first net; warnings from every net."""
+    def _record(self, records, append=False):
+        """Training records from the first net; warnings from every net.
+
+        ``append``: the curves go on from those of the earlier fit.
+        """
         from .training.record import report
 
         for other in records[1:]:
-            report(other, check_convergence=False, stacklevel=3)
+            report(other, check_convergence=False, stacklevel=4)
         first = records[0]
-        self.loss_curve_ = first.loss_curve
-        self.validation_scores_ = first.validation_scores
-        self.n_epochs_ = first.n_epochs
-        self.best_epoch_ = first.best_epoch if first.kept_best else first.n_epochs
-        report(first, stacklevel=3)
+        before = self.n_epochs_ if append else 0
+        valid = first.validation_scores
+        if append:
+            self.loss_curve_ = [*self.loss_curve_, *first.loss_curve]
+            if valid is not None:
+                valid = [*(self.validation_loss_curve_ or []), *valid]
+        else:
+            self.loss_curve_ = first.loss_curve
+        self.validation_loss_curve_ = valid
+        self.n_epochs_ = self.n_iter_ = before + first.n_epochs
+        best = first.best_epoch if first.kept_best else first.n_epochs
+        self.best_epoch_ = before + best
+        self.best_loss_ = min(self.loss_curve_, default=None)
+        self.best_validation_loss_ = min(
+            self.validation_loss_curve_ or [], default=None
+        )
+        report(first, stacklevel=4)
+
+    @property
+    def validation_scores_(self):
+        """Deprecated name of ``validation_loss_curve_``.
+
+        It holds losses, while ``MLPRegressor.validation_scores_`` holds R²
+        scores; the name goes in a later release.
+        """
+        warnings.warn(
+            "NNRegressor.validation_scores_ is renamed validation_loss_curve_: it "
+            "holds held-out losses per epoch, while MLPRegressor's "
+            "validation_scores_ holds R² scores. The old name will be removed.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.validation_loss_curve_
 
     def _outside_rows(self, X):
         """Boolean mask of the rows of ``X`` outside the training box."""
@@ -800,6 +954,19 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             # Fitted on a GPU, loaded where there is none: predict on the CPU.
             for _, net in getattr(self, "nets_", [(None, self.net_)]):
                 self.device_ = place_net(net, device)
+
+
+def _checked_targets(y, n_rows, n_outputs, name):
+    """``y`` as 2-D finite float64 of ``n_rows`` rows and ``n_outputs`` columns."""
+    y2 = np.asarray(y, dtype=np.float64)
+    y2 = y2.reshape(len(y2), -1) if y2.ndim else y2.reshape(1, 1)
+    if y2.shape != (n_rows, n_outputs):
+        raise ValueError(
+            f"{name} has shape {np.shape(y)}; pass {n_rows} rows of {n_outputs} "
+            "target(s), as in the first fit."
+        )
+    check_finite(y2, name)
+    return y2
 
 
 def _check_val_pair(X_val, y_val):

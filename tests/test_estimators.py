@@ -86,7 +86,7 @@ def test_fitted_attributes(small_nn, smooth_data):
     assert model.n_features_in_ == 3
     assert model.n_epochs_ == 7
     assert len(model.loss_curve_) == 7
-    assert model.validation_scores_ is None
+    assert model.validation_loss_curve_ is None
     assert model.device_ == "cpu"
     # 120 rows: optimizer="auto" picks full-batch L-BFGS.
     assert model.optimizer_ == "lbfgs"
@@ -106,11 +106,11 @@ def test_early_stopping_holds_out_data_and_restores_best_weights(small_nn, smoot
         validation_fraction=0.2,
     ).fit(X, y)
     assert model.n_epochs_ < 300
-    assert len(model.validation_scores_) == model.n_epochs_
-    best = int(np.argmin(model.validation_scores_)) + 1
+    assert len(model.validation_loss_curve_) == model.n_epochs_
+    best = int(np.argmin(model.validation_loss_curve_)) + 1
     assert model.best_epoch_ == best
     # The restored weights reproduce the best validation loss, not the last one.
-    assert min(model.validation_scores_) <= model.validation_scores_[-1]
+    assert min(model.validation_loss_curve_) <= model.validation_loss_curve_[-1]
 
 
 def test_no_validation_split_without_early_stopping(small_nn, smooth_data):
@@ -472,7 +472,7 @@ def test_default_holds_rows_out_and_stops_on_them(smooth_data):
     X, y = smooth_data
     model = NNRegressor((16,), max_epochs=400, random_state=0).fit(X, y)
     assert model.early_stopping_ and model.patience_ == 10  # L-BFGS
-    assert len(model.validation_scores_) == model.n_epochs_ < 400
+    assert len(model.validation_loss_curve_) == model.n_epochs_ < 400
     assert set(model.validation_rmse_) >= {"mean", "network"}
 
 
@@ -480,7 +480,7 @@ def test_too_few_rows_to_hold_out_trains_on_all(normal_data):
     X, y = normal_data
     model = NNRegressor((8,), max_epochs=5, random_state=0).fit(X[:40], y[:40])
     assert not model.early_stopping_
-    assert model.validation_scores_ is None and model.validation_rmse_ is None
+    assert model.validation_loss_curve_ is None and model.validation_rmse_ is None
     assert model.use_network_
 
 
@@ -529,7 +529,7 @@ def test_validation_set_of_your_own(smooth_data):
     X, y = smooth_data
     model = NNRegressor((16,), max_epochs=5, random_state=0)
     model.fit(X[:100], y[:100], X_val=X[100:], y_val=y[100:])
-    assert model.early_stopping_ and len(model.validation_scores_) == 5
+    assert model.early_stopping_ and len(model.validation_loss_curve_) == 5
     # Every given row trains: the input scaler saw all 100.
     assert model.input_transformer_.named_steps["scale"].n_samples_seen_ == 100
 
@@ -639,3 +639,147 @@ def test_sample_weight_is_routed_through_a_pipeline(smooth_data):
     np.testing.assert_allclose(
         pipe.predict(X), direct.predict(StandardScaler().fit(X).transform(X)), atol=1e-6
     )
+
+
+# ------------------------------------------------ warm start, partial_fit, names
+
+
+def _wiggly(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (n, 2))
+    return X, np.sin(3 * X[:, 0]) * X[:, 1]
+
+
+@pytest.mark.parametrize(("optimizer", "epochs"), [("lbfgs", 10), ("adam", 60)])
+def test_warm_start_goes_on_from_the_fitted_weights(optimizer, epochs):
+    X, y = _wiggly()
+    kw = {"hidden_layer_sizes": (16,), "max_epochs": epochs, "base": "none"}
+    model = NNRegressor(**kw, optimizer=optimizer, warm_start=True, random_state=0).fit(
+        X, y
+    )
+    first = list(model.loss_curve_)
+    scaler_mean = model.input_transformer_.named_steps["scale"].mean_.copy()
+    model.fit(X, y)
+    assert model.loss_curve_[: len(first)] == first
+    assert model.n_iter_ == len(model.loss_curve_) > len(first)
+    # It starts where the first fit ended, not where a fresh fit starts.
+    fresh = NNRegressor(**kw, optimizer=optimizer, random_state=1).fit(X, y)
+    assert model.loss_curve_[len(first)] < 0.5 * fresh.loss_curve_[0]
+    assert model.loss_curve_[len(first)] < 2 * first[-1]
+    # The scaling the weights were trained for stays.
+    np.testing.assert_array_equal(
+        model.input_transformer_.named_steps["scale"].mean_, scaler_mean
+    )
+
+
+def test_without_warm_start_fit_starts_over():
+    X, y = _wiggly()
+    model = NNRegressor((16,), max_epochs=5, guard=False, random_state=0)
+    model.fit(X, y).fit(X, y)
+    assert model.n_iter_ == len(model.loss_curve_) <= 5
+
+
+def test_warm_start_after_the_guard_refits_from_scratch():
+    X, y = _noise_data()
+    model = NNRegressor((8,), max_epochs=20, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NetworkNotUsedWarning)
+        model.fit(X, y)
+        assert not model.use_network_
+        with pytest.warns(UserWarning, match="fitting from scratch"):
+            model.fit(X, y)
+
+
+def test_partial_fit_over_chunks_approaches_a_full_fit():
+    X, y = _wiggly(800)
+    X_test, y_test = _wiggly(400, seed=1)
+    model = NNRegressor((32,), random_state=0)
+    for epoch in range(40):
+        for rows in np.array_split(np.arange(len(X)), 4):
+            model.partial_fit(X[rows], y[rows])
+        if epoch == 0:
+            early = np.mean((model.predict(X_test) - y_test) ** 2)
+    assert model.optimizer_ == "adamw" and model.lr_schedule_ == "none"
+    assert model.n_iter_ == 160 and not model.early_stopping_
+    late = np.mean((model.predict(X_test) - y_test) ** 2)
+    # The same training in one fit: 40 epochs over all rows, constant rate.
+    full = NNRegressor(
+        (32,),
+        optimizer="adamw",
+        lr_schedule="none",
+        max_epochs=40,
+        early_stopping=False,
+        base=model.base_kind_,
+        random_state=0,
+    ).fit(X, y)
+    full_mse = np.mean((full.predict(X_test) - y_test) ** 2)
+    assert late < 0.5 * early
+    assert late < 3 * full_mse
+
+
+def test_partial_fit_checks_the_columns_and_outputs():
+    X, y = _wiggly()
+    model = NNRegressor((8,), random_state=0).partial_fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        model.partial_fit(X[:, :1], y)
+    with pytest.raises(ValueError, match="1 target"):
+        model.partial_fit(X, np.c_[y, y])
+
+
+def test_mlpregressor_names(smooth_data):
+    X, y = smooth_data
+    model = NNRegressor((16,), max_epochs=6, random_state=0).fit(X, y)
+    assert model.n_iter_ == model.n_epochs_ == len(model.loss_curve_)
+    assert model.best_loss_ == min(model.loss_curve_)
+    assert model.best_validation_loss_ == min(model.validation_loss_curve_)
+    with pytest.warns(FutureWarning, match="validation_loss_curve_"):
+        assert model.validation_scores_ == model.validation_loss_curve_
+
+
+def test_user_callbacks_run_after_sknnfits_own(smooth_data):
+    from skorch.callbacks import Callback, EpochTimer
+
+    class Count(Callback):
+        def initialize(self):
+            self.epochs_ = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.epochs_ += 1
+
+    X, y = smooth_data
+    model = NNRegressor(
+        (8,),
+        max_epochs=4,
+        early_stopping=False,
+        callbacks=[("count", Count())],
+        net_params={"callbacks": [EpochTimer()]},
+        random_state=0,
+    ).fit(X, y)
+    names = [name for name, _ in model.net_.callbacks_]
+    assert names.index("sknnfit_best") < names.index("count")
+    assert "EpochTimer" in names
+    assert dict(model.net_.callbacks_)["count"].epochs_ == 4
+
+
+def test_quantile_loss_predicts_the_quantile():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (600, 2))
+    y = X[:, 0] + rng.normal(0, 0.3, 600)
+    model = NNRegressor((16,), loss="quantile", quantile=0.9, random_state=0)
+    model.fit(X, y)
+    assert model.use_network_  # the guard is off: its models estimate means
+    assert 0.85 < np.mean(y < model.predict(X)) < 0.95
+
+
+def test_weight_decay_acts_on_lbfgs(smooth_data):
+    X, y = smooth_data
+    kw = {"hidden_layer_sizes": (16,), "max_epochs": 10, "early_stopping": False}
+    plain = NNRegressor(**kw, random_state=0).fit(X, y)
+    decayed = NNRegressor(**kw, weight_decay=1.0, random_state=0).fit(X, y)
+    assert decayed.optimizer_ == plain.optimizer_ == "lbfgs"
+
+    def norm(model):
+        return sum(float((p**2).sum()) for p in model.net_.module_.parameters())
+
+    assert norm(decayed) < 0.5 * norm(plain)

@@ -17,7 +17,7 @@ from .callbacks import (
 from .losses import WeightedLoss, loss_weights, make_criterion
 from .net import BatchSchedule, FastNet, TensorBatchIterator
 from .optim import SignAgree, optimizer_spec
-from .run import TrainData, build_net, train_net
+from .run import TrainData, build_net, continue_net, train_net
 from .stopping import BestWeights, DivergenceRecovery, EarlyStop
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "TrainData",
     "WeightedLoss",
     "build_net",
+    "continue_net",
     "grad_clip_callback",
     "loss_weights",
     "lr_schedule_callback",

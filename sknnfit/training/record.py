@@ -134,9 +134,8 @@ def report(record, *, check_convergence=True, stacklevel=2):
         warnings.warn(
             f"NNRegressor reached max_epochs={record.max_epochs} while the loss "
             "was still improving (by more than 10% over the last 10% of "
-            "epochs). Increase max_epochs for a better fit; with "
-            "early_stopping=True training stops where the validation loss "
-            "is best.",
+            "epochs). Increase max_epochs for a better fit; with held-out "
+            "rows (early_stopping) training stops where their loss is best.",
             ConvergenceWarning,
             stacklevel=stacklevel,
         )

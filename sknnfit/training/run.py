@@ -17,6 +17,7 @@ import torch
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
+from .. import _inference
 from .._device import seeded_torch, training_mode
 from .._inference import PREDICT_BATCH
 from ..modules import MLP
@@ -80,13 +81,7 @@ def train_net(plan, data, group, seed, max_time=None):
     record : TrainingRecord
     """
     cols = list(group)
-    valid = None
-    if data.X_valid is not None:
-        with training_mode():
-            valid = Dataset(
-                torch.from_numpy(data.X_valid),
-                _target(data.y_valid, data.weight_valid, cols),
-            )
+    valid = _valid_dataset(data, cols)
     monitor = "valid_loss" if valid is not None else "train_loss"
     best = BestWeights(monitor, restore=valid is not None)
     batch_schedule = BatchSchedule(plan.batch_size) if plan.batch_growth else None
@@ -115,6 +110,69 @@ def train_net(plan, data, group, seed, max_time=None):
         y = _target(data.y, data.weight, cols, plan.device)
         net.fit(X, y)
     return net, _record(net, best, X, y)
+
+
+def continue_net(net, plan, data, group, seed, max_epochs, max_time=None):
+    """Train a fitted net further, from its weights and optimizer state.
+
+    For ``warm_start`` and ``partial_fit``: the history starts anew (the
+    learning-rate schedule is rebuilt for ``max_epochs`` epochs of this data),
+    the callbacks keep their roles, and L-BFGS takes the new rows as one batch.
+
+    Parameters
+    ----------
+    net : FastNet
+        A net :func:`train_net` returned.
+    plan : sknnfit._auto.Plan
+    data : TrainData
+        Must hold held-out rows exactly when the net was trained with them.
+    group : sequence of int
+    seed : int
+    max_epochs : int
+    max_time : float or None, default=None
+
+    Returns
+    -------
+    record : TrainingRecord
+        Of this training only.
+    """
+    cols = list(group)
+    valid = _valid_dataset(data, cols)
+    monitor = "valid_loss" if valid is not None else "train_loss"
+    plan = dataclasses.replace(plan, max_epochs=max_epochs)
+    if plan.optimizer == "lbfgs":
+        net.batch_size = len(data.X)
+        plan = dataclasses.replace(plan, batch_size=len(data.X))
+    replaced = ("sknnfit_lr_schedule", "sknnfit_time_limit", "sknnfit_progress")
+    callbacks = [(name, cb) for name, cb in net.callbacks if name not in replaced]
+    if max_time is not None:
+        callbacks.append(("sknnfit_time_limit", TimeLimit(max_time)))
+    schedule = BatchSchedule(plan.batch_size) if plan.batch_growth else None
+    added = _extra_callbacks(plan, len(data.X), monitor, schedule)
+    net.callbacks = callbacks + [(n, cb) for n, cb in added if n in replaced]
+    net.max_epochs = max_epochs
+    net.train_split = None if valid is None else predefined_split(valid)
+    net.initialize_callbacks()
+    net.history.clear()
+    with training_mode(), seeded_torch(seed, plan.device):
+        X = torch.from_numpy(np.ascontiguousarray(data.X)).to(plan.device)
+        y = _target(data.y, data.weight, cols, plan.device)
+        net.partial_fit(X, y)
+    # predict's float64 copy of the module watches the weights' version
+    # counters, which fused AdamW steps leave unchanged: drop it.
+    _inference._FLOAT64.pop(net.module_, None)
+    return _record(net, dict(net.callbacks_)["sknnfit_best"], X, y)
+
+
+def _valid_dataset(data, cols):
+    """The held-out rows as a skorch Dataset, or None."""
+    if data.X_valid is None:
+        return None
+    with training_mode():
+        return Dataset(
+            torch.from_numpy(data.X_valid),
+            _target(data.y_valid, data.weight_valid, cols),
+        )
 
 
 def build_net(plan, n_inputs, n_outputs, **overrides):
@@ -151,7 +209,14 @@ def build_net(plan, n_inputs, n_outputs, **overrides):
         params["callbacks__valid_loss"] = None
     if plan.verbose < 2:
         params["callbacks__print_log"] = None
-    params.update(copy.deepcopy(dict(plan.net_params or {})))
+    extra = copy.deepcopy(dict(plan.net_params or {}))
+    # The user's callbacks run after sknnfit's own, which they never replace.
+    user_callbacks = [
+        *copy.deepcopy(list(plan.callbacks or ())),
+        *extra.pop("callbacks", ()),
+    ]
+    params.update(extra)
+    params["callbacks"] = [*params["callbacks"], *user_callbacks]
     return FastNet(**params)
 
 
