@@ -240,6 +240,7 @@ def encode_nnregressor(est, enc, prefix=""):
         raise ValueError("net_ is not nets_[0][1]; refit the model before saving.")
     transformer = fitted.pop("input_transformer_")
     base = fitted.pop("base_", None)
+    stage_nets = fitted.pop("stage_nets_", [])
     return {
         "class": "NNRegressor",
         "params": _encode_params(est, enc, prefix),
@@ -251,6 +252,14 @@ def encode_nnregressor(est, enc, prefix=""):
         "nets": [
             _encode_net(group, net, enc, f"{prefix}nets_.{i}.")
             for i, (group, net) in enumerate(nets)
+        ],
+        # The networks of the stages after the first (n_stages), stage by stage.
+        "stages": [
+            [
+                _encode_net(group, net, enc, f"{prefix}stage_nets_.{k}.{i}.")
+                for i, (group, net) in enumerate(stage)
+            ]
+            for k, stage in enumerate(stage_nets)
         ],
     }
 
@@ -277,7 +286,31 @@ def decode_nnregressor(meta, dec, prefix=""):
     ]
     # Before any net is built: the sizes the JSON declares against the tensors.
     check_nnregressor(est, groups, states)
+    stages = meta.get("stages", [])  # files before n_stages have none
+    if not isinstance(stages, list) or len(stages) != len(
+        getattr(est, "stage_scales_", [])
+    ):
+        raise ValueError("the file's stages do not match its stage_scales_")
+    stage_parts = []
+    for k, stage in enumerate(stages):
+        if not isinstance(stage, list):
+            raise ValueError(f"the file lists {stage!r} as the nets of stage {k + 2}")
+        stage_groups = [dec(item["group"]) for item in stage]
+        stage_states = [
+            dec.module_state(f"{prefix}stage_nets_.{k}.{i}.module.")
+            for i in range(len(stage))
+        ]
+        check_nnregressor(est, stage_groups, stage_states)
+        stage_parts.append((stage, stage_groups, stage_states))
     _rebuild_nets(est, stored, dec, groups, states)
+    if stage_parts:
+        from ._auto import fitted_plan
+
+        plan = fitted_plan(est)
+        est.stage_nets_ = [
+            _rebuilt(plan, *part, dec, f"stage {k + 2} net")
+            for k, part in enumerate(stage_parts)
+        ]
     return est
 
 
@@ -307,19 +340,23 @@ def _rebuild_nets(est, stored, dec, groups, states):
     groups = [every if group is None else group for group in groups]
     # fitted_plan reads the output groups from nets_; the nets come next.
     est.nets_ = [(group, None) for group in groups]
-    plan = fitted_plan(est)
-    est.nets_ = [
+    est.nets_ = _rebuilt(fitted_plan(est), stored, groups, states, dec, "net")
+    est.net_ = est.nets_[0][1]
+
+
+def _rebuilt(plan, stored, groups, states, dec, label):
+    """``[(group, net), ...]``: each stored net rebuilt from the plan."""
+    return [
         (
             group,
             _rebuild_net(
-                plan, len(group), state, _stored_history(item, dec), f"net {i}"
+                plan, len(group), state, _stored_history(item, dec), f"{label} {i}"
             ),
         )
         for i, (group, state, item) in enumerate(
             zip(groups, states, stored, strict=True)
         )
     ]
-    est.net_ = est.nets_[0][1]
 
 
 # ------------------------------------------------------- TargetTransformRegressor

@@ -45,6 +45,13 @@ from .features import INPUT_TRANSFORMS, make_input_transformer
 NETWORK_BASE_DEGREE = 2
 
 
+#: n_stages="auto" keeps a stage that divides the held-out RMSE by at least
+#: this: a clear gain, which noise does not give ...
+STAGE_GAIN = 2.0
+
+#: ... up to this many stages (the first included).
+MAX_AUTO_STAGES = 3
+
 #: A polynomial whose held-out RMSE is at most this (in standard deviations of
 #: y) is exact for a float32 network, whose rounding is about 1e-7 relative:
 #: no network is trained on top of it.
@@ -216,11 +223,19 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         skorch callbacks (or ``(name, callback)`` pairs) run after sknnfit's own
         in every network's training, e.g. ``[skorch.callbacks.EpochTimer()]``
         or a checkpoint. Copied for each network.
+    n_stages : "auto" or int, default="auto"
+        Networks fitted one after the other, each to what the earlier ones
+        leave (the residual on the training rows, scaled to unit size), and
+        summed: the way to precision on noise-free data. ``"auto"``: up to 3,
+        each kept only if it divides the held-out RMSE by 2 or more (on noisy
+        data the residual is noise, and no stage is kept); 1 without held-out
+        rows. An int trains that many. Each stage trains as the first does
+        (``max_time`` covers them all); ``stages_`` records them.
     warm_start : bool, default=False
         As in MLPRegressor: ``fit`` on a fitted model continues training its
         networks from their weights on the new data, with the fitted input
-        transform, target scaling and base kept (``loss_curve_`` goes on).
-        False fits from scratch.
+        transform, target scaling and base kept (``loss_curve_`` goes on);
+        stages after the first are dropped. False fits from scratch.
 
     Attributes
     ----------
@@ -284,6 +299,14 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         (``"network"``); None without held-out rows.
     early_stopping_ : bool
         Whether rows were held out and training stopped on them.
+    stages_ : list of dict
+        One entry per stage kept: ``"validation_rmse"`` (held-out RMSE of the
+        model up to it, in standard deviations of y; None without held-out
+        rows), ``"seconds"`` (its training time; the first stage's counts the
+        fit from its start) and ``"epochs"`` (of its first network).
+    stage_scales_, stage_nets_ : list
+        For each stage after the first: the scale of its residual
+        (standardised units, per output) and its nets, as ``nets_``.
     best_epoch_ : int
         Epoch (1-based) whose weights the model holds.
     interrupted_ : bool
@@ -350,6 +373,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         "net_params": [None, dict],
         "callbacks": [None, list],
         "warm_start": ["boolean"],
+        "n_stages": [
+            StrOptions({"auto"}),
+            Interval(numbers.Integral, 1, None, closed="left"),
+        ],
     }
 
     def __init__(
@@ -386,6 +413,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         net_params=None,
         callbacks=None,
         warm_start=False,
+        n_stages="auto",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -418,6 +446,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self.net_params = net_params
         self.callbacks = callbacks
         self.warm_start = warm_start
+        self.n_stages = n_stages
 
     # ------------------------------------------------------------------ sklearn API
 
@@ -566,6 +595,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             setattr(self, name, value)
         data = self._training_data(rows)
         self._record(self._train(plan, data, rng, start))
+        if not self.interrupted_:
+            self._add_stages(plan, data, rows, rng, start)
+        else:
+            self.stage_scales_, self.stage_nets_, self.stages_ = [], [], []
         self._guard(rows, refit=not valid_given)
         return self
 
@@ -603,6 +636,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             rows = Rows.split(Xt64, y2, w, split_rows(len(X), rng, n_valid))
         data = self._training_data(rows, keep_scale=True)
         plan = fitted_plan(self)
+        # Later stages fitted what the first left before; they would not now.
+        self.stage_scales_, self.stage_nets_ = [], []
+        self.stages_ = getattr(self, "stages_", [])[:1]
         epochs = plan.max_epochs if epochs is None else epochs
         records = []
         with torch_threads(self.n_threads):
@@ -805,6 +841,140 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self.interrupted_ = records[-1].interrupted
         return records
 
+    def _held_out_rmse(self, pred, y_std, w=None):
+        """RMSE of standardised predictions over the non-constant outputs."""
+        live = self.y_scale_ > 0
+        if not live.any():
+            return 0.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            per_row = np.mean((pred - y_std)[:, live] ** 2, axis=1)
+            err = np.average(per_row, weights=w)
+        return float(np.sqrt(err)) if np.isfinite(err) else math.inf
+
+    def _network_output(self, Xt64):
+        """What the networks of every stage add to the base, standardised, 2-D."""
+        import torch
+
+        from . import _inference
+        from ._device import torch_threads
+
+        stages = [(self.residual_scale_, self.nets_), *self._later_stages()]
+        out = np.zeros((len(Xt64), self.n_outputs_))
+        with torch_threads(self.n_threads), torch.inference_mode():
+            for scale, nets in stages:
+                out += scale * _inference.ensemble_outputs(
+                    nets, Xt64, self.n_outputs_, self.device_
+                )
+        return out
+
+    def _add_stages(self, plan, data, rows, rng, start):
+        """Fit further networks to what the earlier stages leave (``n_stages``).
+
+        Each stage learns the residual of the model so far on the training
+        rows, scaled to unit size. With ``n_stages="auto"`` a stage is kept
+        only if it divides the held-out RMSE by :data:`STAGE_GAIN` or more,
+        and the first one that does not ends the search (on noisy data, the
+        residual is noise and no stage is kept); an int trains that many.
+        Sets ``stage_scales_``, ``stage_nets_`` and ``stages_``.
+        """
+        from .training import TrainData, train_net
+
+        self.stage_scales_, self.stage_nets_ = [], []
+        valid = rows.X_valid is not None
+        yt = self._standardise(rows.y)
+        yv = self._standardise(rows.y_valid) if valid else None
+        fit = self._base_output(rows.X) + self._network_output(rows.X)
+        fit_v = (
+            self._base_output(rows.X_valid) + self._network_output(rows.X_valid)
+            if valid
+            else None
+        )
+        score = self._held_out_rmse(fit_v, yv, rows.w_valid) if valid else None
+        self.stages_ = [
+            {
+                "validation_rmse": score,
+                "seconds": time.monotonic() - start,
+                "epochs": self.n_epochs_,
+            }
+        ]
+        auto = self.n_stages == "auto"
+        n_stages = (MAX_AUTO_STAGES if valid else 1) if auto else self.n_stages
+        for _ in range(1, n_stages):
+            began = time.monotonic()
+            left = None if self.max_time is None else self.max_time - (began - start)
+            if plan.max_epochs == 0 or (left is not None and left <= 0):
+                break
+            residual = yt - fit
+            scale = np.maximum(
+                np.sqrt(np.average(residual**2, axis=0, weights=rows.w)), 1e-12
+            )
+            arrays = {
+                "X": data.X,
+                "y": (residual / scale).astype(np.float32),
+                "weight": data.weight,
+            }
+            if valid:
+                arrays.update(
+                    X_valid=data.X_valid,
+                    y_valid=((yv - fit_v) / scale).astype(np.float32),
+                    weight_valid=data.weight_valid,
+                )
+            stage_data = TrainData(**arrays)
+            nets, interrupted, epochs = [], False, 0
+            for i, group in enumerate(plan.groups):
+                seconds = (
+                    None
+                    if left is None
+                    else max(left - (time.monotonic() - began), 0.0)
+                    / (len(plan.groups) - i)
+                )
+                seed = int(rng.randint(np.iinfo(np.int32).max))
+                net, record = train_net(plan, stage_data, group, seed, max_time=seconds)
+                nets.append((list(group), net))
+                epochs = epochs or record.n_epochs
+                if record.interrupted:
+                    interrupted = True
+                    break
+            self.stage_scales_.append(scale)
+            self.stage_nets_.append(nets)
+            add = scale * self._stage_output(nets, rows.X)
+            add_v = scale * self._stage_output(nets, rows.X_valid) if valid else None
+            new = (
+                self._held_out_rmse(fit_v + add_v, yv, rows.w_valid) if valid else None
+            )
+            if auto and not new * STAGE_GAIN <= score:
+                self.stage_scales_.pop()
+                self.stage_nets_.pop()
+                break
+            fit, score = fit + add, new
+            if valid:
+                fit_v = fit_v + add_v
+            self.stages_.append(
+                {
+                    "validation_rmse": new,
+                    "seconds": time.monotonic() - began,
+                    "epochs": epochs,
+                }
+            )
+            if interrupted:
+                break
+
+    def _later_stages(self):
+        """``[(scale, nets), ...]`` of the stages after the first."""
+        scales = getattr(self, "stage_scales_", [])
+        return list(zip(scales, getattr(self, "stage_nets_", []), strict=True))
+
+    def _stage_output(self, nets, Xt64):
+        import torch
+
+        from . import _inference
+        from ._device import torch_threads
+
+        with torch_threads(self.n_threads), torch.inference_mode():
+            return _inference.ensemble_outputs(
+                nets, Xt64, self.n_outputs_, self.device_
+            )
+
     def _guard(self, rows, refit):
         """Use the network only if it beats the best polynomial on held-out rows.
 
@@ -817,26 +987,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         polynomials, self._polynomials = self._polynomials, None
         if rows.X_valid is None:
             return
-        import torch
-
-        from . import _inference
-        from ._device import torch_threads
-
         yv = self._standardise(rows.y_valid)
         base = self._base_output(rows.X_valid)
-        with torch_threads(self.n_threads), torch.inference_mode():
-            out = _inference.ensemble_outputs(
-                self.nets_, rows.X_valid, self.n_outputs_, self.device_
-            )
-        live = self.y_scale_ > 0
 
         def rmse(pred):
-            if not live.any():
-                return 0.0
-            with np.errstate(over="ignore", invalid="ignore"):
-                per_row = np.mean((pred - yv)[:, live] ** 2, axis=1)
-                err = np.average(per_row, weights=rows.w_valid)
-            return float(np.sqrt(err)) if np.isfinite(err) else math.inf
+            return self._held_out_rmse(pred, yv, rows.w_valid)
 
         models = {"mean": None, self.base_kind_: self.base_}
         if polynomials:
@@ -851,7 +1006,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             )
             for kind, model in models.items()
         }
-        scores["network"] = rmse(base + out * self.residual_scale_)
+        scores["network"] = rmse(base + self._network_output(rows.X_valid))
         self.validation_rmse_ = scores
         kind = min(scores, key=scores.get)
         if not self.guard or kind == "network" or self.loss_ == "quantile":
@@ -888,9 +1043,14 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         return fit_weighted(clone(model), X, y, w)
 
     def _to_user_units(self, out, Xt64):
-        """Network outputs (scaled residuals) back to ``y``'s units, 2-D."""
+        """Network outputs (the first stage's scaled residuals) to ``y``'s units.
+
+        ``out`` is None when the network is not used; later stages are added.
+        """
         if getattr(self, "use_network_", True):
             out = out * self.residual_scale_ + self._base_output(Xt64)
+            for scale, nets in self._later_stages():
+                out += scale * self._stage_output(nets, Xt64)
         else:
             out = self._base_output(Xt64)
         return out * self.y_scale_ + self.y_mean_

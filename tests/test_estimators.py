@@ -783,3 +783,50 @@ def test_weight_decay_acts_on_lbfgs(smooth_data):
         return sum(float((p**2).sum()) for p in model.net_.module_.parameters())
 
     assert norm(decayed) < 0.5 * norm(plain)
+
+
+# ------------------------------------------------------------------------ stages
+
+
+def _clean_sin(n=600):
+    X = np.random.default_rng(0).uniform(-np.pi, np.pi, (n, 1))
+    return X, np.sin(X[:, 0])
+
+
+def test_a_second_stage_fits_what_the_first_left():
+    X, y = _clean_sin()
+    grid = np.linspace(-3, 3, 301)[:, None]
+    one = NNRegressor((32,), n_stages=1, guard=False, random_state=0).fit(X, y)
+    two = NNRegressor((32,), n_stages=2, guard=False, random_state=0).fit(X, y)
+    assert len(two.stage_nets_) == 1 and len(two.stages_) == 2
+    assert two.stages_[1]["validation_rmse"] < two.stages_[0]["validation_rmse"]
+    err_one = np.abs(one.predict(grid) - np.sin(grid[:, 0])).max()
+    err_two = np.abs(two.predict(grid) - np.sin(grid[:, 0])).max()
+    assert err_two < 0.3 * err_one
+
+
+def test_auto_stages_stop_on_noise():
+    X, y = _clean_sin()
+    noisy = y + np.random.default_rng(1).normal(0, 0.2, len(y))
+    model = NNRegressor((32,), random_state=0).fit(X, noisy)
+    assert model.stage_nets_ == [] and len(model.stages_) == 1
+
+
+def test_stages_survive_save_and_load(tmp_path):
+    from sknnfit import load, save
+
+    X, y = _clean_sin(300)
+    model = NNRegressor((16,), n_stages=2, guard=False, random_state=0).fit(X, y)
+    save(model, tmp_path / "m.sknnfit")
+    loaded = load(tmp_path / "m.sknnfit")
+    assert len(loaded.stage_nets_) == 1
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_warm_start_drops_later_stages():
+    X, y = _clean_sin(300)
+    model = NNRegressor(
+        (16,), n_stages=2, guard=False, warm_start=True, random_state=0
+    ).fit(X, y)
+    model.fit(X, y)
+    assert model.stage_nets_ == [] and len(model.stages_) == 1
