@@ -77,22 +77,32 @@ def predict(est, X, stacklevel=2):
     y : ndarray of shape (n_samples, n_outputs_)
         Predictions in the units of ``y``.
     """
+    import contextlib
+
     from ._device import torch_threads
     from ._validation import to_float32
 
     n, n_outputs = len(X), est.n_outputs_
-    lo, hi = box_limits(est.x_min_, est.x_max_, log_columns=est.log_columns_)
+    lo, hi, log_check = _box(est)
     n_outside = sum(int(_outside(X[rows], lo, hi).sum()) for rows in _chunks(n))
     _warn_outside(n_outside, n, stacklevel=stacklevel + 1)
     inputs = input_arrays(est.input_transformer_)
-    _check_log_columns(X, inputs)
+    if n_outside or log_check:
+        # A value <= 0 in a log column lies below its lo > 0: outside.
+        _check_log_columns(X, inputs)
     transform = est.input_transformer_.transform if inputs is None else inputs.transform
     base = est.base_
     if base is not None:
         base = base_arrays(base) or base
     use_network = getattr(est, "use_network_", True)
+    stages = later_stages(est)
     y = np.empty((n, n_outputs))
-    with torch_threads(est.n_threads), torch.inference_mode():
+    # No inference_mode: the float64 copies need no gradients, and entering it
+    # costs a tenth of a one-row predict.
+    threads = contextlib.nullcontext()
+    if est.n_threads is not None:
+        threads = torch_threads(est.n_threads)
+    with threads:
         for rows in _chunks(n):
             Xt = transform(X[rows])
             if not np.abs(Xt).max() <= _FLOAT32_MAX:
@@ -104,16 +114,51 @@ def predict(est, X, stacklevel=2):
             if use_network:
                 nets = _chunk_outputs(est.nets_, Xt, n_outputs, est.device_)
                 nets = nets * est.residual_scale_
-                out = nets if out is None else nets + out
+                out = nets if out is None else np.add(nets, out, out=nets)
+                for scale, stage in stages:
+                    out += scale * _chunk_outputs(stage, Xt, n_outputs, est.device_)
             elif out is None:
                 out = np.zeros((len(Xt), n_outputs))
-            y[rows] = out * est.y_scale_ + est.y_mean_
+            np.add(
+                np.multiply(out, est.y_scale_, out=y[rows]), est.y_mean_, out=y[rows]
+            )
     warn_non_finite(y, stacklevel=stacklevel + 1)
     return y
 
 
+#: est -> (x_min_, x_max_, log columns, lo, hi, log_check): the box limits of
+#: :func:`box_limits`, made once per fit (a fit sets new x_min_ and x_max_).
+_BOXES = weakref.WeakKeyDictionary()
+
+
+def _box(est):
+    """``(lo, hi, log_check)`` of ``est``'s training box, cached per fit.
+
+    ``log_check``: whether a value <= 0 of a log column could pass as inside
+    (its ``lo`` underflowed to 0), so the columns must be checked anyway.
+    """
+    cols = tuple(est.log_columns_)
+    hit = _BOXES.get(est)
+    if hit and hit[0] is est.x_min_ and hit[1] is est.x_max_ and hit[2] == cols:
+        return hit[3:]
+    lo, hi = box_limits(est.x_min_, est.x_max_, log_columns=cols)
+    log_check = bool(cols) and not (lo[list(cols)] > 0).all()
+    _BOXES[est] = (est.x_min_, est.x_max_, cols, lo, hi, log_check)
+    return lo, hi, log_check
+
+
 #: Largest float32: transformed inputs beyond it cannot reach the network.
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def later_stages(est):
+    """``[(scale, nets), ...]``: the stages after the first (``n_stages``).
+
+    Each adds ``scale`` times the mean of its nets to the first stage's
+    ``residual_scale_`` times the mean of ``nets_``, in standardised units.
+    """
+    scales = getattr(est, "stage_scales_", [])
+    return list(zip(scales, getattr(est, "stage_nets_", []), strict=True))
 
 
 def _chunks(n, size=PREDICT_BATCH):
@@ -205,12 +250,15 @@ def float64_forward(module):
     """A float64 evaluation-mode forward function of ``module``, made once.
 
     The float64 copy is cached until the module's weights change: a refit builds
-    a new module, and training steps, ``load_state_dict``, ``load_params`` and
-    ``partial_fit`` change the tensors in place, which bumps their version
-    counters; a tensor replaced by assignment (``layer.weight = ...``) is seen
-    too. An :class:`~sknnfit.modules.MLP` becomes a list of ``F.linear`` calls
-    and activation functions (the kernels its layers call, so the outputs are
-    the same, without a Python module call per layer).
+    a new module; ``load_state_dict``, ``load_params`` and unfused optimizer
+    steps change the tensors in place, which bumps their version counters; a
+    tensor replaced by assignment (``layer.weight = ...``, or its ``.data``) is
+    seen too. Fused optimizer steps and in-place writes through ``.data`` leave
+    the counters alone: call :func:`drop_float64` after them (training code
+    that continues a fitted net does). An :class:`~sknnfit.modules.MLP`
+    becomes a list of ``F.linear`` calls and activation functions (the kernels
+    its layers call, so the outputs are the same, without a Python module call
+    per layer).
 
     Parameters
     ----------
@@ -253,17 +301,29 @@ def _weights(module):
                     continue
                 if tensor.is_inference():
                     return None
-                weights.append((owner, name, tensor, tensor._version))
+                weights.append(
+                    (owner, name, tensor, tensor._version, tensor.data_ptr())
+                )
     return weights
 
 
 def _unchanged(weights):
-    # A dict lookup and a counter per tensor: far cheaper than walking the
+    # A dict lookup and two numbers per tensor: far cheaper than walking the
     # module tree again, which a one-row predict would notice.
     return all(
-        owner.get(name) is tensor and tensor._version == version
-        for owner, name, tensor, version in weights
+        owner.get(name) is t and t._version == version and t.data_ptr() == ptr
+        for owner, name, t, version, ptr in weights
     )
+
+
+def drop_float64(module):
+    """Forget ``module``'s float64 copy: its weights changed unseen.
+
+    Needed after in-place updates that leave the version counters alone:
+    fused optimizer steps (``Adam(fused=True)``, AdamW) and writes through
+    ``tensor.data``.
+    """
+    _FLOAT64.pop(module, None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -382,13 +442,17 @@ class InputArrays:
         """The transformed inputs, computed as the scikit-learn steps compute them."""
         cols = list(self.log_columns)
         if cols and self.append:
-            X = np.hstack([X, np.log(X[:, cols])])
-        elif cols:
-            X = X.copy()
-            X[:, cols] = np.log(X[:, cols])
-        if self.mean is None:
-            return X
-        return (X - self.mean) / self.scale
+            Xt = np.empty((len(X), X.shape[1] + len(cols)))
+            Xt[:, : X.shape[1]] = X
+            np.log(X[:, cols], out=Xt[:, X.shape[1] :])
+        else:
+            Xt = X.copy()
+            if cols:
+                Xt[:, cols] = np.log(X[:, cols])
+        if self.mean is not None:
+            Xt -= self.mean
+            Xt /= self.scale
+        return Xt
 
 
 def input_arrays(transformer):

@@ -239,6 +239,9 @@ def _nn_regressor(g, est, x):
         nets = _ensemble(g, est.nets_, xt, est.n_outputs_)
         nets = g.op("Mul", nets, g.const(est.residual_scale_))
         out = nets if base is None else g.op("Add", nets, base)
+        for scale, stage in _inference.later_stages(est):  # n_stages
+            stage = _ensemble(g, stage, xt, est.n_outputs_)
+            out = g.op("Add", out, g.op("Mul", stage, g.const(scale)))
     elif out is None:  # the mean alone: zeros, one per row and output
         out = g.op("Mul", g.columns(x, 0, 1), g.const(np.zeros(est.n_outputs_)))
     out = g.op("Mul", out, g.const(est.y_scale_))

@@ -57,6 +57,7 @@ def _fit(small_nn, X, y, **params):
         {"multi_output": "separate"},
         {"multi_output": "separate", "n_ensemble": 2},
         {"linear_skip": True},
+        {"n_stages": 2},
     ],
 )
 @pytest.mark.parametrize("y_ndim", [1, 2])

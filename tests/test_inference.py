@@ -120,6 +120,21 @@ def test_float64_copy_is_made_once_per_set_of_weights(small_nn):
     replaced = _inference.float64_forward(module)
     assert replaced is not reloaded
     torch.testing.assert_close(replaced(x), before)
+    module.out.bias.data = module.out.bias.data + 1.0  # a new storage
+    assert _inference.float64_forward(module) is not replaced
+    dropped = _inference.float64_forward(module)
+    _inference.drop_float64(module)  # as after a fused optimizer step
+    assert _inference.float64_forward(module) is not dropped
+
+
+def test_later_stages_are_added(small_nn):
+    X, y = _data()
+    model = small_nn(n_stages=2).fit(X, y)
+    assert len(model.stage_nets_) == 1
+    got = _inference.predict(model, X)
+    np.testing.assert_allclose(got, model.predict(X), rtol=1e-13, atol=1e-13)
+    model.stage_scales_, model.stage_nets_ = [], []
+    assert not np.allclose(_inference.predict(model, X), got)
 
 
 def test_refit_predicts_with_the_new_weights(small_nn):
