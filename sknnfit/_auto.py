@@ -208,8 +208,8 @@ def _n_parameters(widths):
 
 def _precision(precision, device, large):
     """``"bfloat16"`` for large data where native, or as asked; else float32."""
-    if precision == "float32":
-        return "float32"
+    if precision in ("float32", "float64"):
+        return precision
     native = native_bfloat16(device)
     if precision == "auto":
         return "bfloat16" if large and native else "float32"

@@ -9,7 +9,7 @@ ACTIVATIONS = ("relu", "leaky_relu", "tanh", "gelu", "silu", "sin")
 
 #: Training precisions of :class:`~sknnfit.modules.MLP` (and
 #: ``NNRegressor(precision=...)``).
-PRECISIONS = ("float32", "bfloat16")
+PRECISIONS = ("float32", "bfloat16", "float64")
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "lbfgs", "signagree")
 

@@ -197,8 +197,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         ``GridSearchCV(n_jobs=k)``, get their share of the cores). Set 1 when
         other busy processes share the cores: PyTorch's threads wait for each
         other, and then run slower than one.
-    precision : {"auto", "float32", "bfloat16"}, default="auto"
-        Arithmetic of training. ``"bfloat16"`` is mixed precision: the network's
+    precision : {"auto", "float32", "bfloat16", "float64"}, default="auto"
+        Arithmetic of training. ``"float64"`` trains weights, data and loss in
+        double precision, for the last digits on noise-free data (slower:
+        ``benchmarks/results/precision_goals.md`` has the cost per epoch).
+        ``"bfloat16"`` is mixed precision: the network's
         matrix products run in bfloat16 under :func:`torch.autocast`, while the
         weights, the optimizer and the loss stay in float32, and predictions are
         computed at full precision. On GPUs from Ampere on and on CPUs with
@@ -771,6 +774,14 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         out = self.base_.predict(Xt64[:, : self.n_features_in_])
         return out.reshape(len(Xt64), self.n_outputs_)
 
+    def _train_dtype(self):
+        return np.float64 if self.precision_ == "float64" else np.float32
+
+    def _train_inputs(self, Xt64, name):
+        """Inputs for training: float32 (checked in range) or, in float64, as is."""
+        X32 = to_float32(Xt64, name)  # raises if the network could not take it
+        return Xt64 if self.precision_ == "float64" else X32
+
     def _training_data(self, rows, keep_scale=False):
         """The network's float32 data: the base's residual, scaled to unit size.
 
@@ -794,9 +805,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         # A constant output has y_scale_ = 0 (predicted exactly); its weights
         # only need to stay finite.
         unit = np.where(self.y_scale_ > 0, self.y_scale_, 1.0) * self.residual_scale_
+        dtype = self._train_dtype()
         arrays = {
-            "X": to_float32(rows.X, "X"),
-            "y": (yt / self.residual_scale_).astype(np.float32),
+            "X": self._train_inputs(rows.X, "X"),
+            "y": (yt / self.residual_scale_).astype(dtype),
             "weight": _with_rows(
                 loss_weights(self.loss_, rows.y, unit), rows.w, self.n_outputs_
             ),
@@ -804,8 +816,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         if rows.X_valid is not None:
             yv = self._standardise(rows.y_valid) - self._base_output(rows.X_valid)
             arrays.update(
-                X_valid=to_float32(rows.X_valid, "X_val"),
-                y_valid=(yv / self.residual_scale_).astype(np.float32),
+                X_valid=self._train_inputs(rows.X_valid, "X_val"),
+                y_valid=(yv / self.residual_scale_).astype(dtype),
                 weight_valid=_with_rows(
                     loss_weights(self.loss_, rows.y_valid, unit),
                     rows.w_valid,
@@ -910,13 +922,13 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             )
             arrays = {
                 "X": data.X,
-                "y": (residual / scale).astype(np.float32),
+                "y": (residual / scale).astype(self._train_dtype()),
                 "weight": data.weight,
             }
             if valid:
                 arrays.update(
                     X_valid=data.X_valid,
-                    y_valid=((yv - fit_v) / scale).astype(np.float32),
+                    y_valid=((yv - fit_v) / scale).astype(self._train_dtype()),
                     weight_valid=data.weight_valid,
                 )
             stage_data = TrainData(**arrays)

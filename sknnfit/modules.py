@@ -83,10 +83,11 @@ class MLP(nn.Module):
         represented exactly and the hidden layers only fit what is left.
     sin_w0 : float, default=1.0
         Frequency of the ``"sin"`` activation.
-    precision : {"float32", "bfloat16"}, default="float32"
+    precision : {"float32", "bfloat16", "float64"}, default="float32"
         ``"bfloat16"``: in training mode the forward pass of float32 inputs runs
         under :func:`torch.autocast` with bfloat16 (mixed precision: the matrix
         products in bfloat16, the weights and the returned output in float32).
+        ``"float64"``: the weights are float64 and inputs are cast to it.
         Evaluation mode always computes at the weights' own precision.
     """
 
@@ -123,6 +124,8 @@ class MLP(nn.Module):
             nn.init.zeros_(self.skip.bias)
             with torch.no_grad():
                 self.out.weight.mul_(0.1)
+        if precision == "float64":
+            self.double()
 
     def _siren_init(self, w0):
         linears = [m for m in self.hidden if isinstance(m, nn.Linear)]
@@ -136,6 +139,8 @@ class MLP(nn.Module):
             nn.init.uniform_(layer.weight, -bound, bound)
 
     def forward(self, x):
+        if self.precision == "float64" and x.dtype != torch.float64:
+            x = x.double()
         if self.precision == "bfloat16" and self.training and x.dtype == torch.float32:
             with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16):
                 y = self._forward(x)

@@ -1,5 +1,6 @@
 """Behaviour of NNRegressor: sklearn integration, shapes, dtypes, training records."""
 
+import copy
 import warnings
 
 import numpy as np
@@ -339,13 +340,17 @@ def test_precision_sets_the_training_arithmetic(
     expected = torch.bfloat16 if precision == "bfloat16" else torch.float32
     assert training == {expected}
     assert model.net_.module_.precision == precision
-    # Predictions are computed at full precision and are finite either way.
-    seen.clear()
-    monkeypatch.setattr(torch.nn.Linear, "forward", forward)
+    # Predictions are computed at full precision and are finite either way: the
+    # network's part equals a float64 copy of the module run by hand.
     pred = model.predict(X)
-    assert {dtype for _, dtype in seen} == {torch.float64}
     assert pred.dtype == np.float64
     assert np.isfinite(pred).all()
+    Xt = torch.from_numpy(model.input_transformer_.transform(X))
+    module64 = copy.deepcopy(model.net_.module_).double().eval()
+    with torch.no_grad():
+        out = module64(Xt).numpy()[:, 0]
+    expected = model._to_user_units(out[:, None], Xt.numpy())[:, 0]
+    np.testing.assert_allclose(pred, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_bfloat16_training_still_fits(small_nn, smooth_data, monkeypatch):
@@ -830,3 +835,14 @@ def test_warm_start_drops_later_stages():
     ).fit(X, y)
     model.fit(X, y)
     assert model.stage_nets_ == [] and len(model.stages_) == 1
+
+
+def test_float64_training_is_float64_throughout():
+    X, y = _clean_sin(300)
+    model = NNRegressor(
+        (16,), precision="float64", max_epochs=5, early_stopping=False, random_state=0
+    ).fit(X, y)
+    assert model.precision_ == "float64"
+    assert {p.dtype for p in model.net_.module_.parameters()} == {torch.float64}
+    assert model.predict(X).dtype == np.float64
+    assert np.isfinite(model.loss_curve_).all()
