@@ -11,6 +11,9 @@ fitted on a 1-input and a 10-input problem, it measures in one run:
   subprocess from the kernel's peak RSS, which sees PyTorch's allocations;
   tracemalloc does not).
 
+The models take turns, call by call, so load elsewhere on the machine weighs
+on all of them alike.
+
 ``NNRegressor`` is the default estimator (``max_epochs`` is small: only predict
 speed matters here; ``guard=False`` where the parameter exists, so predict runs
 the network). ``NNRegressor+proposed`` is the same fitted model with the changes
@@ -145,27 +148,39 @@ def _has_proposed():
 # ---------------------------------------------------------------------- measuring
 
 
-def latency_ms(model, x1, calls=ROWS_LATENCY_CALLS):
-    """Median milliseconds of ``model.predict`` on the one row ``x1``."""
-    for _ in range(20):
-        model.predict(x1)
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        model.predict(x1)
-        times.append(time.perf_counter() - start)
-    return 1e3 * float(np.median(times))
-
-
-def rows_per_second(model, X, repeats=3):
-    """Rows per second of ``model.predict`` on ``X``, the best of ``repeats``."""
-    model.predict(X[:1000])
-    best = np.inf
-    for _ in range(repeats):
+def _call(variant, X):
+    """Seconds of one ``predict`` call of ``variant = (model, proposed)``."""
+    model, proposed = variant
+    with proposed_changes() if proposed else contextlib.nullcontext():
         start = time.perf_counter()
         model.predict(X)
-        best = min(best, time.perf_counter() - start)
-    return len(X) / best
+        return time.perf_counter() - start
+
+
+def latency_ms(variants, x1, calls=ROWS_LATENCY_CALLS):
+    """Median milliseconds of ``predict`` on the one row ``x1``, per variant.
+
+    The variants take turns, call by call, so a burst of load elsewhere on
+    the machine weighs on all of them alike.
+    """
+    times = {key: [] for key in variants}
+    for i in range(calls + 20):
+        for key, variant in variants.items():
+            seconds = _call(variant, x1)
+            if i >= 20:  # warm-up calls left out
+                times[key].append(seconds)
+    return {key: 1e3 * float(np.median(t)) for key, t in times.items()}
+
+
+def rows_per_second(variants, X, repeats=3):
+    """Rows per second of ``predict`` on ``X``, the best of ``repeats``, per variant."""
+    best = {key: np.inf for key in variants}
+    for variant in variants.values():
+        _call(variant, X[:1000])
+    for _ in range(repeats):
+        for key, variant in variants.items():
+            best[key] = min(best[key], _call(variant, X))
+    return {key: len(X) / seconds for key, seconds in best.items()}
 
 
 def _peak_rss_child(path, n_rows, n_in, proposed):
@@ -229,30 +244,28 @@ def run(quick=False, threads=1, memory=True):
             warnings.filterwarnings("ignore", message=".*(converge|improving).*")
             for problem, n_in, f in PROBLEMS:
                 X = _inputs(n_fit, n_in, seed=0)
-                X_big = _inputs(n_rows, n_in, seed=1)
+                variants = {}
                 for name, model in models(quick).items():
                     if hasattr(model, "n_jobs"):
                         model.set_params(n_jobs=threads)
-                    model.fit(X, f(X))
-                    variants = [(name, False)]
+                    variants[name] = (model.fit(X, f(X)), False)
                     if name == "NNRegressor" and _has_proposed():
-                        variants.append((name + "+proposed", True))
-                    for label, proposed in variants:
-                        with (
-                            proposed_changes() if proposed else contextlib.nullcontext()
-                        ):
-                            row = {
-                                "problem": problem,
-                                "model": label,
-                                "latency_ms": latency_ms(model, X[:1], calls),
-                                "rows_per_s": rows_per_second(model, X_big),
-                            }
-                        row["extra_mb"] = float("nan")
-                        if memory and name == "NNRegressor":
-                            row["extra_mb"] = extra_memory_mb(
-                                model, n_in, n_mem, threads, proposed
-                            )
-                        rows.append(row)
+                        variants[name + "+proposed"] = (model, True)
+                latency = latency_ms(variants, X[:1], calls)
+                speed = rows_per_second(variants, _inputs(n_rows, n_in, seed=1))
+                for label, (model, proposed) in variants.items():
+                    extra = float("nan")
+                    if memory and label.startswith("NNRegressor"):
+                        extra = extra_memory_mb(model, n_in, n_mem, threads, proposed)
+                    rows.append(
+                        {
+                            "problem": problem,
+                            "model": label,
+                            "latency_ms": latency[label],
+                            "rows_per_s": speed[label],
+                            "extra_mb": extra,
+                        }
+                    )
     finally:
         torch.set_num_threads(previous)
     df = pd.DataFrame(rows)
