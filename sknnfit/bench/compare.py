@@ -53,11 +53,11 @@ _MAX_MESSAGE_CHARS = 300
 # ---------------------------------------------------------------------- one fit
 
 
-def _find_loss_curve(estimator, depth=4):
-    """``loss_curve_`` of the estimator or of a model nested in it, else None."""
+def _find_loss_curve(estimator, depth=4, attribute="loss_curve_"):
+    """``attribute`` of the estimator or of a model nested in it, else None."""
     if estimator is None or depth < 0:
         return None
-    curve = getattr(estimator, "loss_curve_", None)
+    curve = getattr(estimator, attribute, None)
     if curve is not None:
         return [float(v) for v in curve]
     inner = [
@@ -68,7 +68,7 @@ def _find_loss_curve(estimator, depth=4):
     if steps:
         inner.append(steps[-1][1])
     for sub in inner:
-        curve = _find_loss_curve(sub, depth - 1)
+        curve = _find_loss_curve(sub, depth - 1, attribute)
         if curve is not None:
             return curve
     return None
@@ -200,6 +200,11 @@ def _fit_one(task, X=None, y=None):
             "y_test": y_test,
             "y_pred": y_pred,
             "loss_curve": (_find_loss_curve(task["estimator"]) if scored else None),
+            "validation_curve": (
+                _find_loss_curve(task["estimator"], attribute="validation_loss_curve_")
+                if scored
+                else None
+            ),
             "train_range": train_range,
         }
     return task["index"], row, prediction
@@ -415,7 +420,9 @@ def compare(
         (plus ``fold`` with ``cv``) to a dict with ``"X_test"``, ``"y_test"``,
         ``"y_pred"`` (float64 arrays), ``"loss_curve"`` (list of the training
         loss per epoch when the model or a regressor inside it has
-        ``loss_curve_``, else None) and ``"train_range"`` (``(low, high)`` of
+        ``loss_curve_``, else None), ``"validation_curve"`` (the held-out loss
+        per epoch, from ``validation_loss_curve_``, else None) and
+        ``"train_range"`` (``(low, high)`` of
         the training inputs of 1-D problems, else None); ``"y_pred"`` is None
         for a fit that failed or was cut short.
 

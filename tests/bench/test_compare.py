@@ -178,7 +178,9 @@ def test_errors_record_keeps_going(user_data):
 def test_return_predictions_holds_arrays_and_loss_curve():
     from sknnfit.targets import TargetTransformRegressor
 
-    models = {"tt": TargetTransformRegressor(tiny_nn(), target="auto"), "rf": "rf"}
+    # base="none": a polynomial fits square exactly, and no epoch would run.
+    tt = TargetTransformRegressor(tiny_nn(base="none", guard=False), target="auto")
+    models = {"tt": tt, "rf": "rf"}
     _, preds = compare(
         "square", models, problem_kwargs=SMALL, return_predictions=True, progress=False
     )
@@ -187,8 +189,9 @@ def test_return_predictions_holds_arrays_and_loss_curve():
     assert entry["y_pred"].shape == entry["y_test"].shape == (101,)
     assert entry["X_test"].shape == (101, 1)
     assert entry["train_range"] == (-2.0, 2.0)
-    assert len(entry["loss_curve"]) == 5
+    assert len(entry["loss_curve"]) == len(entry["validation_curve"]) == 5
     assert preds["square", "rf", 0]["loss_curve"] is None
+    assert preds["square", "rf", 0]["validation_curve"] is None
 
 
 def test_summarize_gives_median_and_range_per_problem_model():
@@ -393,7 +396,8 @@ def test_real_nn_cut_by_ctrl_c_stops_the_run(fitted, monkeypatch):
             raise KeyboardInterrupt  # as a Ctrl-C would, after epoch 2
 
     monkeypatch.setattr(BestWeights, "on_epoch_end", on_epoch_end)
-    models = {"poly": "poly", "cut": tiny_nn(), "after": Mean()}
+    # base="none": a polynomial fits square exactly, and no epoch would run.
+    models = {"poly": "poly", "cut": tiny_nn(base="none"), "after": Mean()}
     df = compare("square", models, seeds=2, problem_kwargs=TINY, progress=False)
     _assert_stopped_at_the_cut(df)
     assert "FitInterruptedWarning" in df["warnings"].iloc[2]
