@@ -597,9 +597,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         for name, value in plan.attributes().items():
             setattr(self, name, value)
         data = self._training_data(rows)
-        self._record(self._train(plan, data, rng, start))
+        records = self._train(plan, data, rng, start)
+        self._record(records)
         if not self.interrupted_:
-            self._add_stages(plan, data, rows, rng, start)
+            converged = all(r.stop == "early_stopping" for r in records)
+            self._add_stages(plan, data, rows, rng, start, converged)
         else:
             self.stage_scales_, self.stage_nets_, self.stages_ = [], [], []
         self._guard(rows, refit=not valid_given)
@@ -879,14 +881,16 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 )
         return out
 
-    def _add_stages(self, plan, data, rows, rng, start):
+    def _add_stages(self, plan, data, rows, rng, start, converged):
         """Fit further networks to what the earlier stages leave (``n_stages``).
 
         Each stage learns the residual of the model so far on the training
-        rows, scaled to unit size. With ``n_stages="auto"`` a stage is kept
-        only if it divides the held-out RMSE by :data:`STAGE_GAIN` or more,
-        and the first one that does not ends the search (on noisy data, the
-        residual is noise and no stage is kept); an int trains that many.
+        rows, scaled to unit size. With ``n_stages="auto"`` stages are tried
+        only after networks that stopped on their held-out loss (``converged``:
+        one that ran out of epochs would gain more from more epochs), a stage
+        is kept only if it divides the held-out RMSE by :data:`STAGE_GAIN` or
+        more, and the first one that does not ends the search (on noisy data,
+        the residual is noise and no stage is kept); an int trains that many.
         Sets ``stage_scales_``, ``stage_nets_`` and ``stages_``.
         """
         from .training import TrainData, train_net
@@ -910,7 +914,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             }
         ]
         auto = self.n_stages == "auto"
-        n_stages = (MAX_AUTO_STAGES if valid else 1) if auto else self.n_stages
+        n_stages = (
+            (MAX_AUTO_STAGES if valid and converged else 1) if auto else self.n_stages
+        )
         for _ in range(1, n_stages):
             began = time.monotonic()
             left = None if self.max_time is None else self.max_time - (began - start)
@@ -944,6 +950,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 net, record = train_net(plan, stage_data, group, seed, max_time=seconds)
                 nets.append((list(group), net))
                 epochs = epochs or record.n_epochs
+                converged = converged and record.stop == "early_stopping"
                 if record.interrupted:
                     interrupted = True
                     break
@@ -968,7 +975,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                     "epochs": epochs,
                 }
             )
-            if interrupted:
+            if interrupted or (auto and not converged):
                 break
 
     def _later_stages(self):
