@@ -223,3 +223,14 @@ def test_per_output_passes_weights_to_each_clone():
     np.testing.assert_allclose(weighted.predict(X), dropped.predict(X), atol=1e-10)
     one = PerOutputRegressor(LinearRegression()).fit(X, y, sample_weight=w)
     assert one.predict(X).shape == (len(y),)
+
+
+def test_lgbm_follows_omp_num_threads(monkeypatch):
+    pytest.importorskip("lightgbm")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert make_baseline("lgbm").estimator.get_params()["n_jobs"] == 1
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    from lightgbm import LGBMRegressor
+
+    default = LGBMRegressor().get_params()["n_jobs"]
+    assert make_baseline("lgbm").estimator.get_params()["n_jobs"] == default
