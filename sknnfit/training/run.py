@@ -160,7 +160,7 @@ def continue_net(net, plan, data, group, seed, max_epochs, max_time=None):
         net.partial_fit(X, y)
     # predict's float64 copy of the module watches the weights' version
     # counters, which fused AdamW steps leave unchanged: drop it.
-    _inference._FLOAT64.pop(net.module_, None)
+    _inference.drop_float64(net.module_)
     return _record(net, dict(net.callbacks_)["sknnfit_best"], X, y)
 
 
