@@ -659,18 +659,27 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self._record(records, append=True)
         return self
 
-    def predict(self, X):
+    def predict(self, X, return_std=False):
         """Predict targets for ``X``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Inputs with the columns seen in ``fit``.
+        return_std : bool, default=False
+            Also return the spread of the ensemble's members (``n_ensemble`` of
+            2 or more), as GaussianProcessRegressor and BayesianRidge do: for
+            each row, the standard deviation over the members of their own
+            prediction (with every stage), in y's units. It measures how much
+            networks trained from other seeds disagree, which grows where the
+            data is thin or absent; it is not a noise level.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Float64 predictions, 1-D when ``fit`` got a 1-D ``y``.
+        y_std : ndarray of the shape of ``y_pred``
+            Only with ``return_std=True``.
         """
         import torch
 
@@ -690,7 +699,38 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 )
         y = self._to_user_units(out, Xt64)
         _inference.warn_non_finite(y, stacklevel=2)
-        return y.ravel() if self._y_ndim == 1 else y
+        if not return_std:
+            return y.ravel() if self._y_ndim == 1 else y
+        std = self._member_std(Xt64)
+        return (y.ravel(), std.ravel()) if self._y_ndim == 1 else (y, std)
+
+    def _member_std(self, Xt64):
+        """Standard deviation over the ensemble's members, y's units, 2-D."""
+        n_members = self.n_ensemble
+        if n_members < 2:
+            raise ValueError(
+                "predict(return_std=True) reads the spread of an ensemble: fit "
+                "with n_ensemble=5 (or 2 or more) to get one."
+            )
+        if not getattr(self, "use_network_", True):
+            raise ValueError(
+                "predict(return_std=True): the guard replaced the networks by "
+                f"a closed-form model ({self.base_kind_}), which has no spread; "
+                "fit with guard=False to predict with the ensemble."
+            )
+        if len(self.nets_) % n_members:
+            raise ValueError(
+                "predict(return_std=True): the fit was interrupted before every "
+                "member of the ensemble was trained; fit again."
+            )
+        members = np.zeros((n_members, len(Xt64), self.n_outputs_))
+        for scale, nets in [(self.residual_scale_, self.nets_), *self._later_stages()]:
+            # plan.groups repeats the output groups once per member, in order.
+            per_member = len(nets) // n_members
+            for m in range(n_members):
+                part = nets[m * per_member : (m + 1) * per_member]
+                members[m] += scale * self._stage_output(part, Xt64)
+        return members.std(axis=0) * self.y_scale_
 
     # ------------------------------------------------------------------ helpers
 

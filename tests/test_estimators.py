@@ -846,3 +846,30 @@ def test_float64_training_is_float64_throughout():
     assert {p.dtype for p in model.net_.module_.parameters()} == {torch.float64}
     assert model.predict(X).dtype == np.float64
     assert np.isfinite(model.loss_curve_).all()
+
+
+# ---------------------------------------------------------------- uncertainty
+
+
+def _ensemble_std(n, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, (n, 1))
+    y = np.sin(2 * X[:, 0]) + rng.normal(0, 0.1, n)
+    model = NNRegressor(
+        (32,), n_ensemble=3, guard=False, max_epochs=40, random_state=seed
+    ).fit(X, y)
+    grid = np.linspace(-2, 2, 101)[:, None]
+    pred, std = model.predict(grid, return_std=True)
+    np.testing.assert_array_equal(pred, model.predict(grid))
+    assert std.shape == pred.shape and (std >= 0).all()
+    return std.mean()
+
+
+def test_return_std_shrinks_with_more_data():
+    assert _ensemble_std(2000) < 0.5 * _ensemble_std(40)
+
+
+def test_return_std_needs_an_ensemble(small_nn, smooth_data):
+    X, y = smooth_data
+    with pytest.raises(ValueError, match="n_ensemble"):
+        small_nn().fit(X, y).predict(X, return_std=True)
