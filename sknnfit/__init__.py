@@ -4,7 +4,8 @@
 are imported by the first ``fit`` or ``predict``, ``save`` and ``load`` by their
 first use, and the benchmark harness (:mod:`sknnfit.bench`: ``compare``,
 ``summarize``, baselines, metrics, plots) the first time one of its names is
-used.
+used, and ``export_onnx`` (:mod:`sknnfit.export`, with the onnx extra) by its
+first use.
 """
 
 from ._version import __version__
@@ -16,6 +17,7 @@ __all__ = [
     "TargetTransformRegressor",
     "__version__",
     "compare",
+    "export_onnx",
     "load",
     "save",
     "summarize",
@@ -24,6 +26,7 @@ __all__ = [
 _LAZY = {
     "compare": "sknnfit.bench",
     "summarize": "sknnfit.bench",
+    "export_onnx": "sknnfit.export",
     "load": "sknnfit.persistence",
     "save": "sknnfit.persistence",
 }

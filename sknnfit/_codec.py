@@ -303,7 +303,7 @@ def decode_nnregressor(meta, dec, prefix=""):
         check_nnregressor(est, stage_groups, stage_states)
         stage_parts.append((stage, stage_groups, stage_states))
     _rebuild_nets(est, stored, dec, groups, states)
-    if stage_parts:
+    if hasattr(est, "stage_scales_"):  # absent from files before n_stages
         from ._auto import fitted_plan
 
         plan = fitted_plan(est)

@@ -681,27 +681,16 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         y_std : ndarray of the shape of ``y_pred``
             Only with ``return_std=True``.
         """
-        import torch
-
         from . import _inference
-        from ._device import torch_threads
 
         check_is_fitted(self, "net_")
         X = validate_x(self, X)
-        _inference.warn_outside_box(self._outside_rows(X), stacklevel=2)
-        Xt64 = self.input_transformer_.transform(X)
-        to_float32(Xt64, "X")  # raises if the network could not take it
-        out = None
-        if getattr(self, "use_network_", True):
-            with torch_threads(self.n_threads), torch.inference_mode():
-                out = _inference.ensemble_outputs(
-                    self.nets_, Xt64, self.n_outputs_, self.device_
-                )
-        y = self._to_user_units(out, Xt64)
-        _inference.warn_non_finite(y, stacklevel=2)
+        # Chunk by chunk into one float64 result, from the fitted arrays: the
+        # extra memory does not grow with the rows.
+        y = _inference.predict(self, X, stacklevel=2)
         if not return_std:
             return y.ravel() if self._y_ndim == 1 else y
-        std = self._member_std(Xt64)
+        std = self._member_std(self.input_transformer_.transform(X))
         return (y.ravel(), std.ravel()) if self._y_ndim == 1 else (y, std)
 
     def _member_std(self, Xt64):

@@ -9,7 +9,6 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -154,14 +153,6 @@ FIT_ERRORS = [
         ValueError,
         r"X contains complex numbers.*np\.column_stack\(\[X\.real, X\.imag\]\)",
         id="complex-X",
-    ),
-    pytest.param(
-        sp.csr_matrix(X),
-        Y,
-        {},
-        TypeError,
-        r"Sparse data was passed for X.*\.toarray\(\)",
-        id="sparse-X",
     ),
     pytest.param(
         X.reshape(20, 3, 1),
@@ -342,12 +333,6 @@ PREDICT_ERRORS = [
         ValueError,
         rf"X contains NaN.*row 1, column 2.*{FIX_NAN}",
         id="nan-at-predict",
-    ),
-    pytest.param(
-        sp.csr_matrix(X),
-        TypeError,
-        r"\.toarray\(\)",
-        id="sparse-at-predict",
     ),
     pytest.param(
         np.c_[X[:, :2], np.array(["x"] * 20, dtype=object)].astype(object),
