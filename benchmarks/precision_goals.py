@@ -13,8 +13,9 @@
   ``precision_goals_cost.csv``.
 
 ``--parts`` runs some of them; the others are read from their CSV files.
-``--stage-problems`` and ``--problems`` refit only some problems, keeping the
-other rows of the CSV files. formula5 gets ``--formula5-seeds`` (seed 0 by
+``--stage-problems`` refits the curves of some problems (the rows of other
+problems and seeds are kept) and ``--problems`` some goal problems (the rows
+of the others are kept). formula5 gets ``--formula5-seeds`` (seed 0 by
 default) at ``--formula5-n-train`` rows (20,000; its reference size is
 100,000).
 """
@@ -86,12 +87,21 @@ def main(argv=None):
         if "formula5" in args.stage_problems and args.formula5_seeds:
             curves.append(
                 stage_curves(
-                    "formula5", args.formula5_seeds, n_stages="auto", **formula5
+                    "formula5",
+                    args.formula5_seeds,
+                    n_stages="auto",
+                    target="auto",
+                    **formula5,
                 )
             )
         old = frames["stages"]
         if old is not None:
-            curves.insert(0, old[~old["problem"].isin(args.stage_problems)])
+            seeds = {"clean_sin": args.seeds, "formula5": args.formula5_seeds}
+            refit = [
+                problem in args.stage_problems and seed in seeds[problem]
+                for problem, seed in zip(old["problem"], old["seed"], strict=True)
+            ]
+            curves.insert(0, old[~pd.Series(refit, index=old.index)])
         frames["stages"] = pd.concat(curves, ignore_index=True)
         frames["stages"].to_csv(paths["stages"], index=False)
     if "goals" in args.parts:

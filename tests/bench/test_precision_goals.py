@@ -48,6 +48,15 @@ def test_stage_curves_score_partial_sums(curves):
         assert fit["validation_rmse"].is_unique
 
 
+def test_stage_curves_cut_the_network_inside_a_target_transform():
+    curves = stage_curves(
+        "formula5", [0], n_stages=2, n_train=300, n_test=100, target="auto", **TINY
+    )
+    assert list(curves["stage"]) == [1, 2]
+    assert "'target': 'auto'" in curves.loc[0, "params"]
+    assert curves.loc[0, "rmse"] != curves.loc[1, "rmse"]
+
+
 def test_goals_take_auto_fits_from_the_curves_and_fit_the_rest():
     curves = stage_curves("clean_sin", [0], n_stages="auto", n_train=120, **TINY)
     fits = precision_goals(
@@ -64,7 +73,7 @@ def test_goals_take_auto_fits_from_the_curves_and_fit_the_rest():
     assert fits.loc[1, "precision"] == "float64"
     table = goal_table(fits).set_index(["problem", "setting"])
     assert table.loc[("clean_sin", "default"), "met"] in {"yes", "no"}
-    assert table.loc[("formula5", "default"), "measured"].iloc[0] == (
+    assert table.loc[("formula5", "target=auto"), "measured"].iloc[0] == (
         "not measured in this run"
     )
     assert "stages kept" in table.loc[("noisy_sin", "auto vs n_stages=1"), "measured"]
