@@ -600,33 +600,37 @@ def epoch_cost(
 
 
 def plot_stage_curves(curves):
-    """Test nRMSE (and held-out RMSE) against stage, one panel per problem.
+    """Test nRMSE (and held-out RMSE) against stage, one panel per fit setting.
 
     Parameters
     ----------
     curves : pandas.DataFrame
-        Rows of :func:`stage_curves`, of one or more problems and precisions.
+        Rows of :func:`stage_curves`, of one or more problems and settings.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
         Log y axis; solid lines and dots: test nRMSE of the sum up to each
         stage, one line per seed; dashed: the held-out RMSE ``stages_``
-        records (both in standard deviations of y).
+        records, in standard deviations of the target the network learns (of
+        the transformed target inside a TargetTransformRegressor). A seed whose
+        network the guard left out says so in the legend: a polynomial
+        predicts instead.
     """
     from .plots import _figure
 
-    groups = list(curves.groupby(["problem", "precision"], sort=False))
+    groups = list(curves.groupby(["problem", "precision", "params"], sort=False))
     fig, axes = _figure(len(groups))
-    for ax, ((problem, precision), sub) in zip(axes, groups, strict=True):
+    for ax, ((problem, precision, params), sub) in zip(axes, groups, strict=True):
         for i, (seed, line) in enumerate(sub.groupby("seed")):
             color = f"C{i}"
+            guard = "" if line["use_network"].all() else " (guard: polynomial)"
             ax.plot(
                 line["stage"],
                 line["nrmse"],
                 "o-",
                 color=color,
-                label=f"seed {seed}: test",
+                label=f"seed {seed}: test{guard}",
             )
             if line["validation_rmse"].notna().any():
                 ax.plot(
@@ -637,11 +641,12 @@ def plot_stage_curves(curves):
                     alpha=0.6,
                     label=f"seed {seed}: held out",
                 )
+        target = "target=auto, " if "'target'" in params else ""
         ax.set_yscale("log")
         ax.set_xticks(sorted(sub["stage"].unique()))
         ax.set_xlabel("stages summed")
         ax.set_ylabel("RMSE / std(y)")
-        ax.set_title(f"{problem} ({precision})")
+        ax.set_title(f"{problem} ({target}{precision}, n={sub['n_train'].iloc[0]:,})")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize="small")
     return fig
