@@ -646,7 +646,10 @@ def plot_stage_curves(curves):
         ax.set_xticks(sorted(sub["stage"].unique()))
         ax.set_xlabel("stages summed")
         ax.set_ylabel("RMSE / std(y)")
-        ax.set_title(f"{problem} ({target}{precision}, n={sub['n_train'].iloc[0]:,})")
+        ax.set_title(
+            f"{problem} ({target}{precision}, n={sub['n_train'].iloc[0]:,})",
+            fontsize="medium",
+        )
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize="small")
     return fig
