@@ -31,10 +31,18 @@ from sknnfit.exceptions import (
     DivergenceError,
     DivergenceWarning,
     ExtrapolationWarning,
+    NetworkNotUsedWarning,
 )
 
 #: Warnings that report on a model and are fine to see on fuzzed data.
-ACCEPTABLE = (ConvergenceWarning, ExtrapolationWarning, DivergenceWarning)
+# The documented warnings: the guard leaving the network out of tiny or
+# degenerate data is one of them.
+ACCEPTABLE = (
+    ConvergenceWarning,
+    ExtrapolationWarning,
+    DivergenceWarning,
+    NetworkNotUsedWarning,
+)
 
 FUZZ = settings(
     max_examples=60,
