@@ -186,7 +186,7 @@ def make_plan(
         batch_size=batch_size,
         max_epochs=max_epochs,
         early_stopping=validation and params["early_stopping"] is not False,
-        patience=_patience(params["patience"], optimizer),
+        patience=_patience(params["patience"], optimizer, schedule, max_epochs),
         groups=groups * params["n_ensemble"],
         activation=params["activation"],
         linear_skip=params["linear_skip"],
@@ -279,11 +279,20 @@ def _auto_epochs(optimizer, precision, n_train, batch_size, work_per_epoch):
 AUTO_PATIENCE = {"lbfgs": 10}
 DEFAULT_PATIENCE = 20
 
+#: ... and under an annealed schedule (one-cycle, cosine) at least this share of
+#: its epochs: while the rate is high the held-out loss wanders, and a stall of
+#: 20 epochs there is not the end (formula5 stopped at epoch 140 of 400 with a
+#: median relative error of 0.033 instead of about 0.005).
+ANNEALED_PATIENCE_SHARE = 0.25
 
-def _patience(patience, optimizer):
-    if patience == "auto":
-        return AUTO_PATIENCE.get(optimizer, DEFAULT_PATIENCE)
-    return int(patience)
+
+def _patience(patience, optimizer, schedule, max_epochs):
+    if patience != "auto":
+        return int(patience)
+    if schedule in ("onecycle", "cosine"):
+        share = math.ceil(ANNEALED_PATIENCE_SHARE * max_epochs)
+        return max(DEFAULT_PATIENCE, share)
+    return AUTO_PATIENCE.get(optimizer, DEFAULT_PATIENCE)
 
 
 def fitted_plan(estimator):

@@ -177,8 +177,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         counted too). None: no limit.
     patience : "auto" or int, default="auto"
         Epochs without improvement before stopping. ``"auto"``: 10 for L-BFGS
-        (whose epochs are up to 20 full-batch steps), 20 otherwise
-        (``patience_``).
+        (whose epochs are up to 20 full-batch steps); under a one-cycle or
+        cosine schedule a quarter of ``max_epochs_`` (at least 20: while the
+        rate is high the held-out loss wanders); 20 otherwise (``patience_``).
     tol : float, default=1e-4
         Relative improvement of the monitored loss that counts as progress.
     grad_clip : float or None, default=None

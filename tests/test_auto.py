@@ -150,3 +150,19 @@ def test_fitted_plan_reads_back_the_plan_a_fit_used(small_nn):
     assert plan.groups == ((0,), (1,))
     for name, value in plan.attributes().items():
         assert getattr(model, name) == value
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "schedule", "max_epochs", "expected"),
+    [
+        ("lbfgs", "none", 200, 10),
+        ("adamw", "onecycle", 400, 100),
+        ("adamw", "cosine", 40, 20),
+        ("adam", "plateau", 400, 20),
+    ],
+)
+def test_patience_auto(optimizer, schedule, max_epochs, expected):
+    from sknnfit._auto import _patience
+
+    assert _patience("auto", optimizer, schedule, max_epochs) == expected
+    assert _patience(7, optimizer, schedule, max_epochs) == 7
