@@ -54,7 +54,9 @@ def test_holdout_size_refuses_to_leave_no_training_rows():
 
 def test_rows_split_takes_the_chosen_rows():
     X, y = np.arange(10.0)[:, None], np.arange(10.0)[:, None] * 2
-    rows = Rows.split(X, y, (np.array([0, 1, 2]), np.array([9])))
+    w = np.arange(10.0) + 1
+    rows = Rows.split(X, y, w, (np.array([0, 1, 2]), np.array([9])))
     assert rows.X.ravel().tolist() == [0, 1, 2]
     assert rows.y_valid.ravel().tolist() == [18]
-    assert Rows.split(X, y, (slice(None), None)).X_valid is None
+    assert rows.w.tolist() == [1, 2, 3] and rows.w_valid.tolist() == [10]
+    assert Rows.split(X, y, None, (slice(None), None)).X_valid is None
