@@ -36,7 +36,7 @@ from .bases import (
     polynomial_candidates,
     resolve_base,
 )
-from .exceptions import NetworkNotUsedWarning
+from .exceptions import ExtrapolationWarning, NetworkNotUsedWarning
 from .features import INPUT_TRANSFORMS, make_input_transformer
 
 #: base="auto" gives the network a base of at most this degree (chosen on
@@ -685,14 +685,46 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         from . import _inference
 
         check_is_fitted(self, "net_")
-        X = validate_x(self, X)
+        X = self._clip_log_columns(validate_x(self, X))
         # Chunk by chunk into one float64 result, from the fitted arrays: the
         # extra memory does not grow with the rows.
         y = _inference.predict(self, X, stacklevel=2)
         if not return_std:
             return y.ravel() if self._y_ndim == 1 else y
-        std = self._member_std(self.input_transformer_.transform(X))
+        std = self._member_std(self.input_transformer_.transform(X))  # clipped
         return (y.ravel(), std.ravel()) if self._y_ndim == 1 else (y, std)
+
+    def _clip_log_columns(self, X):
+        """``X`` with values <= 0 of appended-log columns raised to their minimum.
+
+        ``input_transform="auto"`` gives the network the log of columns that
+        were strictly positive in training, next to the columns themselves. A
+        count column seen from 1 upwards may hold 0 at predict time, where the
+        log is undefined: such a value is taken as the column's training
+        minimum, with an :class:`~sknnfit.exceptions.ExtrapolationWarning`.
+        (``input_transform="log"`` replaces the columns by their logs and
+        raises instead.)
+        """
+        cols = list(getattr(self, "log_columns_", []))
+        if self.input_transform != "auto" or not cols or not len(X):
+            return X
+        bad = X[:, cols] <= 0
+        if not bad.any():
+            return X
+        X = X.copy()
+        floor = self.x_min_[cols]
+        X[:, cols] = np.where(bad, floor, X[:, cols])
+        names = [cols[j] for j in np.flatnonzero(bad.any(axis=0))]
+        warnings.warn(
+            f"Column(s) {names} were strictly positive in training (their log is "
+            f"an input of the network) but {int(bad.any(axis=1).sum())} row(s) "
+            "hold values <= 0: those values were taken as the column's training "
+            "minimum. Refit with input_transform='standard' to use them as they "
+            "are.",
+            ExtrapolationWarning,
+            stacklevel=3,
+        )
+        return X
 
     def _member_std(self, Xt64):
         """Standard deviation over the ensemble's members, y's units, 2-D."""

@@ -5,12 +5,15 @@ a constant output among many) are fitted and checked too.
 """
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
+
+from sknnfit.exceptions import ExtrapolationWarning
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sknnfit.exceptions.ExtrapolationWarning",
@@ -370,11 +373,27 @@ def test_predict_with_string_column_names_it(fitted_on_frame):
         fitted_on_frame.predict(FRAME.assign(c="text"))
 
 
-def test_nonpositive_value_in_a_log_column_at_predict(small_nn):
+def test_nonpositive_value_in_a_replaced_log_column_at_predict(small_nn):
     Xw = np.c_[np.logspace(-12, 12, 20), X[:, 1]]
-    model = small_nn().fit(Xw, Y)
+    model = small_nn(input_transform="log").fit(Xw, Y)
     with pytest.raises(ValueError, match=r"Column\(s\) \[0\] were log-transformed.*"):
         model.predict(np.c_[-Xw[:3, 0], Xw[:3, 1]])
+
+
+def test_nonpositive_value_in_an_appended_log_column_is_its_training_minimum(
+    small_nn,
+):
+    # A count seen from 1 upwards in training, 0 at predict time (a real table).
+    Xw = np.c_[np.logspace(0, 4, 20), X[:, 1]]
+    model = small_nn().fit(Xw, Y)
+    assert model.log_columns_ == [0]
+    new = np.c_[[0.0, -5.0, 10.0], Xw[:3, 1]]
+    with pytest.warns(ExtrapolationWarning, match=r"Column\(s\) \[0\].*2 row"):
+        pred = model.predict(new)
+    at_minimum = np.c_[[1.0, 1.0, 10.0], Xw[:3, 1]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_array_equal(pred, model.predict(at_minimum))
 
 
 # ---------------------------------------------------------------- fine after all

@@ -336,8 +336,12 @@ def suite_report(df, default="nn"):
         for model in models:
             table[model] = nrmse.get(model, pd.Series(np.nan, index=order)).to_numpy()
         best = nrmse[[m for m in baselines if m in nrmse]].min(axis=1)
+        base_nrmse = nrmse[[m for m in baselines if m in nrmse]]
+        # A problem no baseline has finished on names none.
         table["best baseline"] = (
-            nrmse[[m for m in baselines if m in nrmse]].idxmin(axis=1).to_numpy()
+            base_nrmse.apply(
+                lambda row: row.idxmin() if row.notna().any() else "", axis=1
+            ).to_numpy()
             if baselines
             else ""
         )
