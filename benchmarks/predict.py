@@ -16,9 +16,7 @@ on all of them alike.
 
 ``NNRegressor`` is the default estimator (``max_epochs`` is small: only predict
 speed matters here; ``guard=False`` where the parameter exists, so predict runs
-the network). ``NNRegressor+proposed`` is the same fitted model with the changes
-proposed for ``NNRegressor.predict`` and ``validate_x`` patched in for that
-measurement only (see :func:`proposed_changes`). MLPRegressor is given twice:
+the network). MLPRegressor is given twice:
 with its defaults (one hidden layer of 100 ReLU) and with NNRegressor's
 default network size (three layers of 128). Writes
 ``benchmarks/results/predict.md`` and ``predict.csv`` (``predict_Nthreads.*``
@@ -28,7 +26,6 @@ for N > 1).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import os
 import pickle
@@ -94,67 +91,14 @@ def models(quick=False):
     return out
 
 
-# ---------------------------------------------------------------------- proposed
-
-
-def _proposed_validate_x(estimator, X):
-    """validate_x with the proposed fast path (see the report's diff)."""
-    from sknnfit import _validation
-
-    if (
-        type(X) is np.ndarray
-        and X.ndim == 2
-        and X.dtype in (np.float64, np.float32)
-        and len(X) > 0
-        and X.shape[1] == getattr(estimator, "n_features_in_", -1)
-        and not hasattr(estimator, "feature_names_in_")
-    ):
-        _validation.check_finite(X, "X")
-        return np.ascontiguousarray(X, dtype=np.float64)
-    return _validation.validate_x(estimator, X)
-
-
-def _proposed_predict(self, X):
-    """NNRegressor.predict as proposed (see the report's diff)."""
-    from sklearn.utils.validation import check_is_fitted
-
-    from sknnfit import _inference
-
-    check_is_fitted(self, "net_")
-    X = _proposed_validate_x(self, X)
-    y = _inference.predict(self, X, stacklevel=2)
-    return y.ravel() if self._y_ndim == 1 else y
-
-
-@contextlib.contextmanager
-def proposed_changes():
-    """NNRegressor.predict as the report proposes, for one measurement only."""
-    from sknnfit import NNRegressor
-
-    original = NNRegressor.predict
-    NNRegressor.predict = _proposed_predict
-    try:
-        yield
-    finally:
-        NNRegressor.predict = original
-
-
-def _has_proposed():
-    from sknnfit import _inference
-
-    return hasattr(_inference, "predict")
-
-
 # ---------------------------------------------------------------------- measuring
 
 
-def _call(variant, X):
-    """Seconds of one ``predict`` call of ``variant = (model, proposed)``."""
-    model, proposed = variant
-    with proposed_changes() if proposed else contextlib.nullcontext():
-        start = time.perf_counter()
-        model.predict(X)
-        return time.perf_counter() - start
+def _call(model, X):
+    """Seconds of one ``predict`` call of ``model``."""
+    start = time.perf_counter()
+    model.predict(X)
+    return time.perf_counter() - start
 
 
 def latency_ms(variants, x1, calls=ROWS_LATENCY_CALLS):
@@ -183,7 +127,7 @@ def rows_per_second(variants, X, repeats=3):
     return {key: len(X) / seconds for key, seconds in best.items()}
 
 
-def _peak_rss_child(path, n_rows, n_in, proposed):
+def _peak_rss_child(path, n_rows, n_in):
     """In a fresh process: MB that predict on ``n_rows`` adds to the peak RSS.
 
     The result (n_rows float64 values) is subtracted: what is left is the
@@ -192,13 +136,12 @@ def _peak_rss_child(path, n_rows, n_in, proposed):
     with open(path, "rb") as f:
         model = pickle.load(f)
     X = _inputs(n_rows, n_in, seed=2)
-    with proposed_changes() if proposed else contextlib.nullcontext():
-        model.predict(X[:10])  # imports and one-time set-up
-        rss = _status_kb("VmRSS")
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")  # reset the peak to the current RSS
-        y = model.predict(X)
-        peak = _status_kb("VmHWM")
+    model.predict(X[:10])  # imports and one-time set-up
+    rss = _status_kb("VmRSS")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset the peak to the current RSS
+    y = model.predict(X)
+    peak = _status_kb("VmHWM")
     return (peak - rss) / 1024 - y.nbytes / 2**20
 
 
@@ -210,7 +153,7 @@ def _status_kb(field):
     raise RuntimeError(f"/proc/self/status has no {field}.")
 
 
-def extra_memory_mb(model, n_in, n_rows, threads, proposed=False):
+def extra_memory_mb(model, n_in, n_rows, threads):
     """:func:`_peak_rss_child` in a subprocess; NaN where /proc is missing."""
     if not Path("/proc/self/clear_refs").exists():
         return float("nan")
@@ -219,7 +162,7 @@ def extra_memory_mb(model, n_in, n_rows, threads, proposed=False):
         path.write_bytes(pickle.dumps(model))
         env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
         args = [sys.executable, __file__, "--memory-child", str(path)]
-        args += [str(n_rows), str(n_in), str(int(proposed)), str(threads)]
+        args += [str(n_rows), str(n_in), str(threads)]
         done = subprocess.run(args, capture_output=True, text=True, env=env)
     if done.returncode:
         raise RuntimeError(f"memory subprocess failed:\n{done.stderr}")
@@ -248,15 +191,13 @@ def run(quick=False, threads=1, memory=True):
                 for name, model in models(quick).items():
                     if hasattr(model, "n_jobs"):
                         model.set_params(n_jobs=threads)
-                    variants[name] = (model.fit(X, f(X)), False)
-                    if name == "NNRegressor" and _has_proposed():
-                        variants[name + "+proposed"] = (model, True)
+                    variants[name] = model.fit(X, f(X))
                 latency = latency_ms(variants, X[:1], calls)
                 speed = rows_per_second(variants, _inputs(n_rows, n_in, seed=1))
-                for label, (model, proposed) in variants.items():
+                for label, model in variants.items():
                     extra = float("nan")
                     if memory and label.startswith("NNRegressor"):
-                        extra = extra_memory_mb(model, n_in, n_mem, threads, proposed)
+                        extra = extra_memory_mb(model, n_in, n_mem, threads)
                     rows.append(
                         {
                             "problem": problem,
@@ -297,14 +238,14 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-memory", action="store_true", help="skip 2M rows")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
-    parser.add_argument("--memory-child", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_child:
-        path, n_rows, n_in, proposed, threads = args.memory_child
+        path, n_rows, n_in, threads = args.memory_child
         import torch
 
         torch.set_num_threads(int(threads))
-        print(_peak_rss_child(path, int(n_rows), int(n_in), proposed == "1"))
+        print(_peak_rss_child(path, int(n_rows), int(n_in)))
         return None
     df = run(quick=args.quick, threads=args.threads, memory=not args.no_memory)
     import torch

@@ -649,10 +649,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         records = []
         with torch_threads(self.n_threads):
             for i, (group, net) in enumerate(self.nets_):
-                seconds = None
-                if self.max_time is not None:
-                    left = self.max_time - (time.monotonic() - start)
-                    seconds = max(left, 0.0) / (len(self.nets_) - i)
+                seconds = self._time_share(start, len(self.nets_) - i)
                 seed = int(rng.randint(np.iinfo(np.int32).max))
                 records.append(
                     continue_net(net, plan, data, group, seed, epochs, seconds)
@@ -746,7 +743,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 "member of the ensemble was trained; fit again."
             )
         members = np.zeros((n_members, len(Xt64), self.n_outputs_))
-        for scale, nets in [(self.residual_scale_, self.nets_), *self._later_stages()]:
+        for scale, nets in self._stages():
             # plan.groups repeats the output groups once per member, in order.
             per_member = len(nets) // n_members
             for m in range(n_members):
@@ -849,8 +846,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     def _training_data(self, rows, keep_scale=False):
         """The network's float32 data: the base's residual, scaled to unit size.
 
-        :meth:`_to_user_units` is the way back. The base was fitted on the
-        training rows only, so the validation loss is honest.
+        :func:`sknnfit._inference.predict` is the way back. The base was fitted
+        on the training rows only, so the validation loss is honest.
         """
         from .training import TrainData, loss_weights
 
@@ -903,10 +900,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         with torch_threads(self.n_threads):
             for i, group in enumerate(plan.groups):
                 seed = int(rng.randint(np.iinfo(np.int32).max))
-                seconds = None
-                if self.max_time is not None:
-                    left = self.max_time - (time.monotonic() - start)
-                    seconds = max(left, 0.0) / (len(plan.groups) - i)
+                seconds = self._time_share(start, len(plan.groups) - i)
                 net, record = train_net(plan, data, group, seed, max_time=seconds)
                 self.nets_.append((list(group), net))
                 records.append(record)
@@ -929,19 +923,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
 
     def _network_output(self, Xt64):
         """What the networks of every stage add to the base, standardised, 2-D."""
-        import torch
-
-        from . import _inference
-        from ._device import torch_threads
-
-        stages = [(self.residual_scale_, self.nets_), *self._later_stages()]
-        out = np.zeros((len(Xt64), self.n_outputs_))
-        with torch_threads(self.n_threads), torch.inference_mode():
-            for scale, nets in stages:
-                out += scale * _inference.ensemble_outputs(
-                    nets, Xt64, self.n_outputs_, self.device_
-                )
-        return out
+        return sum(
+            scale * self._stage_output(nets, Xt64) for scale, nets in self._stages()
+        )
 
     def _add_stages(self, plan, data, rows, rng, start, converged):
         """Fit further networks to what the earlier stages leave (``n_stages``).
@@ -981,8 +965,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         )
         for _ in range(1, n_stages):
             began = time.monotonic()
-            left = None if self.max_time is None else self.max_time - (began - start)
-            if plan.max_epochs == 0 or (left is not None and left <= 0):
+            if plan.max_epochs == 0 or self._time_share(start, 1) == 0.0:
                 break
             residual = yt - fit
             scale = np.maximum(
@@ -1002,12 +985,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             stage_data = TrainData(**arrays)
             nets, interrupted, epochs = [], False, 0
             for i, group in enumerate(plan.groups):
-                seconds = (
-                    None
-                    if left is None
-                    else max(left - (time.monotonic() - began), 0.0)
-                    / (len(plan.groups) - i)
-                )
+                seconds = self._time_share(start, len(plan.groups) - i)
                 seed = int(rng.randint(np.iinfo(np.int32).max))
                 net, record = train_net(plan, stage_data, group, seed, max_time=seconds)
                 nets.append((list(group), net))
@@ -1040,12 +1018,20 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             if interrupted or (auto and not converged):
                 break
 
-    def _later_stages(self):
-        """``[(scale, nets), ...]`` of the stages after the first."""
-        scales = getattr(self, "stage_scales_", [])
-        return list(zip(scales, getattr(self, "stage_nets_", []), strict=True))
+    def _stages(self):
+        """``[(scale, nets), ...]`` of every stage, the first included."""
+        from ._inference import later_stages
+
+        return [(self.residual_scale_, self.nets_), *later_stages(self)]
+
+    def _time_share(self, start, n_left):
+        """Seconds of ``max_time`` left since ``start``, split over ``n_left``."""
+        if self.max_time is None:
+            return None
+        return max(self.max_time - (time.monotonic() - start), 0.0) / n_left
 
     def _stage_output(self, nets, Xt64):
+        """The mean of ``nets`` on transformed inputs, 2-D float64."""
         import torch
 
         from . import _inference
@@ -1122,19 +1108,6 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         y = self._standardise(np.vstack([rows.y, rows.y_valid]))
         w = None if rows.w is None else np.concatenate([rows.w, rows.w_valid])
         return fit_weighted(clone(model), X, y, w)
-
-    def _to_user_units(self, out, Xt64):
-        """Network outputs (the first stage's scaled residuals) to ``y``'s units.
-
-        ``out`` is None when the network is not used; later stages are added.
-        """
-        if getattr(self, "use_network_", True):
-            out = out * self.residual_scale_ + self._base_output(Xt64)
-            for scale, nets in self._later_stages():
-                out += scale * self._stage_output(nets, Xt64)
-        else:
-            out = self._base_output(Xt64)
-        return out * self.y_scale_ + self.y_mean_
 
     def _record(self, records, append=False):
         """Training records from the first net; warnings from every net.

@@ -350,7 +350,9 @@ def test_precision_sets_the_training_arithmetic(
     module64 = copy.deepcopy(model.net_.module_).double().eval()
     with torch.no_grad():
         out = module64(Xt).numpy()[:, 0]
-    expected = model._to_user_units(out[:, None], Xt.numpy())[:, 0]
+    base = model.base_.predict(Xt.numpy()[:, : model.n_features_in_])
+    scaled = base + model.residual_scale_[0] * out
+    expected = model.y_mean_[0] + model.y_scale_[0] * scaled
     np.testing.assert_allclose(pred, expected, rtol=1e-12, atol=1e-12)
 
 
