@@ -346,7 +346,7 @@ def test_fit_then_predict_round_trip(table_file, tmp_path, capsys, tiny_models, 
         == 0
     )
     assert "wrote 7 predictions of y, y2" in capsys.readouterr().out
-    predictions = pd.read_csv(out)
+    predictions = pd.read_csv(out, float_precision="round_trip")
     assert list(predictions.columns) == ["y", "y2"]
     expected = load(model_path).predict(new[["size", "colour", "age"]])
     np.testing.assert_array_equal(predictions.to_numpy(), expected)
