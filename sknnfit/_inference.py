@@ -225,7 +225,9 @@ def network_output(net, Xt64, device):
     kernels sum in an order that depends on the batch size, so a row alone and
     the same row in a batch agree to about 1e-15 relative, not bit for bit), and
     the output carries no float32 rounding; it runs :data:`CPU_BLOCK` rows at a
-    time. On a GPU the float32 path is kept. Call it with at most
+    time. On a GPU the network runs at its training precision: float32 (or, for
+    ``precision="float64"``, float64 inputs, not rounded to float32 on the
+    way). Call it with at most
     :data:`PREDICT_BATCH` rows, under :func:`torch.inference_mode`.
     """
     if device == "cpu":
@@ -235,7 +237,8 @@ def network_output(net, Xt64, device):
             return forward(X).numpy()
         parts = [forward(X[i : i + CPU_BLOCK]) for i in range(0, len(X), CPU_BLOCK)]
         return torch.cat(parts).numpy()
-    Xt = torch.from_numpy(np.asarray(Xt64, dtype=np.float32))
+    float64 = getattr(net.module_, "precision", None) == "float64"
+    Xt = torch.from_numpy(np.asarray(Xt64, dtype=np.float64 if float64 else np.float32))
     return np.asarray(net.predict(Xt), dtype=np.float64)
 
 

@@ -334,7 +334,11 @@ def _activation(g, layer, x):
     if kind == "tanh":
         return g.op("Tanh", x)
     if kind == "silu":
-        return g.op("Mul", x, g.op("Sigmoid", x))
+        # x / (1 + exp(-x)), not x * Sigmoid(x): onnxruntime 1.30 fuses the
+        # latter into QuickGelu, which has no float64 kernel. For x below
+        # -709, exp overflows to inf and the quotient is -0, as it should be.
+        denominator = g.op("Add", g.op("Exp", g.op("Neg", x)), g.const(1.0))
+        return g.op("Div", x, denominator)
     if kind == "leaky_relu":
         # Not LeakyRelu: its alpha is a float32 attribute, 0.01 would move.
         scaled = g.op("Mul", x, g.const(layer.param))

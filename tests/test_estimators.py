@@ -335,7 +335,9 @@ def test_precision_sets_the_training_arithmetic(
         return out
 
     monkeypatch.setattr(torch.nn.Linear, "forward", forward)
-    model = small_nn(**NN16, precision=precision, optimizer="adam").fit(X, y)
+    # The CPU's predict path (float64 copies); a GPU's keeps float32.
+    model = small_nn(**NN16, precision=precision, optimizer="adam", device="cpu")
+    model.fit(X, y)
     monkeypatch.setattr(torch.nn.Linear, "forward", original)
     training = {dtype for is_training, dtype in seen if is_training}
     expected = torch.bfloat16 if precision == "bfloat16" else torch.float32
@@ -437,7 +439,7 @@ def test_exact_fit_emits_no_convergence_warning(smooth_data):
 
 def test_a_row_predicts_the_same_alone_or_in_a_batch(small_nn, smooth_data):
     X, y = smooth_data
-    model = small_nn(**NN16).fit(X, y)
+    model = small_nn(**NN16, device="cpu").fit(X, y)  # a GPU predicts in float32
     together = model.predict(X)
     alone = np.array([model.predict(X[i : i + 1])[0] for i in range(10)])
     # float64 BLAS sums in a batch-size dependent order: equal to rounding.
