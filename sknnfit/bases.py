@@ -227,3 +227,78 @@ def make_base(kind, alpha=1e-6, *, ridge=None):
     if kind.startswith("poly") and kind[4:].isdigit() and int(kind[4:]) >= 2:
         return poly_ridge(int(kind[4:]), ridge)
     raise ValueError(f"base must be one of {BASES}; got {kind!r}.")
+
+
+def degree_of(base):
+    """Polynomial degree of a base of :func:`make_base` (0 for None)."""
+    if base is None:
+        return 0
+    return base.named_steps["poly"].degree if hasattr(base, "named_steps") else 1
+
+
+def _monomial_coefficients(base, n_terms, n_outputs):
+    """``(intercept, coef)`` of ``base`` on the raw monomials, per output.
+
+    The monomials are those of ``PolynomialFeatures`` (bias excluded), whose
+    order is by degree: a lower degree's features are the first ones of a
+    higher degree's, and degree 1's are the input columns (the linear base's).
+    """
+    intercept = np.zeros(n_outputs)
+    coef = np.zeros((n_outputs, n_terms))
+    if base is None:
+        return intercept, coef
+    if hasattr(base, "named_steps"):
+        scale, ridge = base.named_steps["scale"], base.named_steps["ridge"]
+        own = np.reshape(ridge.coef_, (n_outputs, -1)) / scale.scale_
+        intercept += np.reshape(ridge.intercept_, n_outputs) - own @ scale.mean_
+    else:
+        own = np.reshape(base.coef_, (n_outputs, -1))
+        intercept += np.reshape(base.intercept_, n_outputs)
+    coef[:, : own.shape[1]] = own
+    return intercept, coef
+
+
+def blend_bases(first, second, weight):
+    """One base predicting ``weight * first + (1 - weight) * second``, per output.
+
+    Both are fitted bases of :func:`make_base` on the same inputs (None, the
+    linear ridge model or a polynomial pipeline): the blend is a polynomial of
+    the higher degree, built from their coefficients, not refitted.
+
+    Parameters
+    ----------
+    first, second : fitted base or None
+    weight : ndarray of shape (n_outputs,)
+        Weight of ``first`` for each output.
+
+    Returns
+    -------
+    kind : str
+        The blend's kind (``"none"``, ``"linear"``, ``"poly3"``, ...).
+    base : fitted base or None
+        None when both are None (a zero prediction).
+    """
+    import copy
+
+    weight = np.asarray(weight, dtype=np.float64)
+    degree = max(degree_of(first), degree_of(second))
+    if degree == 0:
+        return "none", None
+    template = first if degree_of(first) == degree else second
+    if hasattr(template, "named_steps"):
+        n_terms = template.named_steps["poly"].n_output_features_
+    else:
+        n_terms = template.coef_.shape[-1]
+    b1, c1 = _monomial_coefficients(first, n_terms, len(weight))
+    b2, c2 = _monomial_coefficients(second, n_terms, len(weight))
+    intercept = weight * b1 + (1 - weight) * b2
+    coef = weight[:, None] * c1 + (1 - weight)[:, None] * c2
+    base = copy.deepcopy(template)
+    ridge = base.named_steps["ridge"] if hasattr(base, "named_steps") else base
+    if hasattr(base, "named_steps"):
+        scale = base.named_steps["scale"]
+        intercept = intercept + coef @ scale.mean_
+        coef = coef * scale.scale_
+    ridge.coef_ = coef.reshape(np.shape(ridge.coef_))
+    ridge.intercept_ = intercept.reshape(np.shape(ridge.intercept_))
+    return _kind(degree), base

@@ -31,6 +31,7 @@ from ._validation import (
 from .bases import (
     BASES,
     best_candidate,
+    blend_bases,
     fit_weighted,
     make_base,
     polynomial_candidates,
@@ -49,8 +50,14 @@ NETWORK_BASE_DEGREE = 2
 #: this: a clear gain, which noise does not give ...
 STAGE_GAIN = 2.0
 
-#: ... up to this many stages (the first included).
+#: ... up to this many stages (the first included) ...
 MAX_AUTO_STAGES = 3
+
+#: ... and none is tried on a residual whose nearest-neighbour differences
+#: call this share of it noise (noise gives about 1; a stage that halves the
+#: held-out RMSE needs 3/4 of it learnable): the trial would cost a network's
+#: training for nothing.
+STAGE_NOISE_SHARE = 0.9
 
 #: A polynomial whose held-out RMSE is at most this (in standard deviations of
 #: y) is exact for a float32 network, whose rounding is about 1e-7 relative:
@@ -74,10 +81,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     - the base's polynomial degree and ridge penalty (``base="auto"``);
     - when training stops: ``patience`` epochs without progress on them, and
       the weights of the best epoch are kept (``early_stopping``);
-    - whether the network is used at all: when the mean, the base or a
-      polynomial of higher degree predicts the held-out rows at least as well,
-      it predicts alone, with a :class:`~sknnfit.exceptions.NetworkNotUsedWarning`
-      (``guard``).
+    - how much the network is trusted: the prediction is a blend of the
+      network and the best of the mean, the base and the polynomials tried,
+      weighted by least squares on the held-out rows; when the network adds
+      nothing, the closed-form model predicts alone, with a
+      :class:`~sknnfit.exceptions.NetworkNotUsedWarning` (``guard``).
 
     Parameters
     ----------
@@ -167,10 +175,13 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     validation_fraction : "auto" or float, default="auto"
         Share of rows held out. ``"auto"``: 20%, at most 5,000 rows.
     guard : bool, default=True
-        With held-out rows: predict with the best closed-form model (the mean,
-        the base, or the best polynomial ``base="auto"`` tried) instead of the
-        network when the network's held-out error is not below it, and warn
-        (``use_network_``, ``validation_rmse_``).
+        With held-out rows: weigh the network against the best closed-form
+        model (of the mean, the base and the polynomials ``base="auto"``
+        tried, the lowest held-out error) and predict with ``a * network +
+        (1 - a) * closed-form``, ``a`` in [0, 1] fitted on the held-out rows
+        by least squares and shrunk towards 0 unless they tell it clearly from
+        0 (``network_weight_``); at ``a = 0`` the closed-form model predicts
+        alone, with a warning (``use_network_``, ``validation_rmse_``).
     max_time : float or None, default=None
         Seconds ``fit`` may take: each network stops at the end of the epoch
         that spends its share of what is left (the base and the checks are
@@ -231,15 +242,18 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         Networks fitted one after the other, each to what the earlier ones
         leave (the residual on the training rows, scaled to unit size), and
         summed: the way to precision on noise-free data. ``"auto"``: up to 3,
-        each kept only if it divides the held-out RMSE by 2 or more (on noisy
-        data the residual is noise, and no stage is kept); 1 without held-out
-        rows. An int trains that many. Each stage trains as the first does
+        each kept only if it divides the held-out RMSE by 2 or more, and none
+        tried when the residual of neighbouring rows differs as noise does
+        (then no stage could halve it); 1 without held-out rows. An int trains that many. Each stage trains as the first does
         (``max_time`` covers them all); ``stages_`` records them.
     warm_start : bool, default=False
         As in MLPRegressor: ``fit`` on a fitted model continues training its
         networks from their weights on the new data, with the fitted input
         transform, target scaling and base kept (``loss_curve_`` goes on);
-        stages after the first are dropped. False fits from scratch.
+        stages after the first are dropped. A model whose guard weighed the
+        network against a closed-form model (``network_weight_`` below 1) is
+        fitted from scratch instead, with a warning: its networks were scaled
+        into a blend; ``guard=False`` keeps them whole. False fits from scratch.
 
     Attributes
     ----------
@@ -295,12 +309,19 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     best_validation_loss_ : float or None
         Lowest held-out loss of an epoch; None without held-out rows.
     use_network_ : bool
-        Whether predictions use the network; False when ``guard`` found a
-        closed-form model at least as good on the held-out rows.
+        Whether predictions use the network; False when ``guard`` found that
+        it adds nothing on the held-out rows to a closed-form model.
+    network_weight_ : ndarray of shape (n_outputs,)
+        Per output, the weight ``a`` of the guard's blend ``a * (base +
+        networks) + (1 - a) * best closed-form model``: 1 without held-out
+        rows, without the guard, or when the network is clearly better; 0 when
+        the closed-form model predicts alone. The blend is folded into
+        ``base_`` (``base_kind_`` is its degree) and ``residual_scale_``.
     validation_rmse_ : dict of str to float or None
         Held-out RMSE, in standard deviations of y, of the mean (``"mean"``),
-        the base (its kind), the best polynomial tried and the network
-        (``"network"``); None without held-out rows.
+        the base (its kind), the best polynomial tried, the network
+        (``"network"``) and, when the guard blended them, the blend
+        (``"blend"``); None without held-out rows.
     early_stopping_ : bool
         Whether rows were held out and training stopped on them.
     stages_ : list of dict
@@ -513,12 +534,12 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self._validate_params()
         validation = (X_val, y_val, sample_weight_val)
         if self.warm_start and hasattr(self, "nets_"):
-            if getattr(self, "use_network_", True):
+            if (getattr(self, "network_weight_", 1.0) == 1.0).all():
                 return self._continue(X, y, sample_weight, validation)
             warnings.warn(
-                "warm_start: the fitted model predicts with a closed-form model "
-                "(use_network_ is False), so there is no trained network to go "
-                "on from; fitting from scratch.",
+                "warm_start: the guard weighed the network against a closed-form "
+                "model (network_weight_ is not 1), so the networks no longer fit "
+                "what they were trained on; fitting from scratch.",
                 UserWarning,
                 stacklevel=2,
             )
@@ -936,7 +957,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         one that ran out of epochs would gain more from more epochs), a stage
         is kept only if it divides the held-out RMSE by :data:`STAGE_GAIN` or
         more, and the first one that does not ends the search (on noisy data,
-        the residual is noise and no stage is kept); an int trains that many.
+        the residual is noise and no stage is kept); a residual that
+        nearest-neighbour differences call noise (:meth:`_looks_like_noise`)
+        ends it before training; an int trains that many.
         Sets ``stage_scales_``, ``stage_nets_`` and ``stages_``.
         """
         from .training import TrainData, train_net
@@ -968,6 +991,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             if plan.max_epochs == 0 or self._time_share(start, 1) == 0.0:
                 break
             residual = yt - fit
+            # Held-out rows: the networks have not fitted their noise.
+            if auto and valid and self._looks_like_noise(rows.X_valid, yv - fit_v):
+                break
             scale = np.maximum(
                 np.sqrt(np.average(residual**2, axis=0, weights=rows.w)), 1e-12
             )
@@ -1018,6 +1044,19 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             if interrupted or (auto and not converged):
                 break
 
+    def _looks_like_noise(self, X, residual):
+        """Whether a residual on held-out rows is noise: no stage can halve it.
+
+        True when nearest-neighbour differences call at least
+        :data:`STAGE_NOISE_SHARE` of its mean square noise
+        (:func:`sknnfit._noise.noise_share` on the base's inputs).
+        """
+        from ._noise import noise_share
+
+        live = self.y_scale_ > 0
+        share = noise_share(X[:, : self.n_features_in_], residual[:, live])
+        return bool(share >= STAGE_NOISE_SHARE)
+
     def _stages(self):
         """``[(scale, nets), ...]`` of every stage, the first included."""
         from ._inference import later_stages
@@ -1043,60 +1082,114 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             )
 
     def _guard(self, rows, refit):
-        """Use the network only if it beats the best polynomial on held-out rows.
+        """Weigh the network against the best closed-form model on held-out rows.
 
-        The polynomials are the mean, the base and, with ``base="auto"``, every
-        degree :func:`sknnfit.bases.polynomial_candidates` tried. Sets
-        ``use_network_`` and ``validation_rmse_``; when a polynomial wins, it
-        becomes ``base_`` and predicts alone, with a warning.
+        The closed-form models are the mean, the base and, with
+        ``base="auto"``, every degree :func:`sknnfit.bases.polynomial_candidates`
+        tried; the best is the one of lowest held-out RMSE. The prediction
+        becomes ``a * (base + networks) + (1 - a) * best``, with ``a`` per
+        output in [0, 1] chosen by least squares on the held-out rows (one
+        number, so it hardly overfits them): 1 when the network is clearly
+        better, 0 (the closed-form model alone, with a warning) when it adds
+        nothing, in between when each is better somewhere, as on noisy data
+        where the network's variance and the polynomial's bias are both seen.
+        The blend is folded into ``base_`` (a polynomial of the higher degree)
+        and the networks' scales. Sets ``use_network_``, ``network_weight_``
+        and ``validation_rmse_``.
         """
         self.use_network_, self.validation_rmse_ = True, None
+        self.network_weight_ = np.ones(self.n_outputs_)
         polynomials, self._polynomials = self._polynomials, None
         if rows.X_valid is None:
             return
         yv = self._standardise(rows.y_valid)
-        base = self._base_output(rows.X_valid)
+        network = self._base_output(rows.X_valid) + self._network_output(rows.X_valid)
 
         def rmse(pred):
             return self._held_out_rmse(pred, yv, rows.w_valid)
 
         models = {"mean": None, self.base_kind_: self.base_}
         if polynomials:
-            best = best_candidate(polynomials)
+            best = min(polynomials, key=lambda kind: polynomials[kind][1])
             models[best] = polynomials[best][0]
         n = self.n_features_in_
-        scores = {
-            kind: rmse(
-                np.zeros_like(yv)
-                if model is None
-                else model.predict(rows.X_valid[:, :n]).reshape(yv.shape)
-            )
+        closed = {
+            kind: np.zeros_like(yv)
+            if model is None
+            else model.predict(rows.X_valid[:, :n]).reshape(yv.shape)
             for kind, model in models.items()
         }
-        scores["network"] = rmse(base + self._network_output(rows.X_valid))
+        scores = {kind: rmse(pred) for kind, pred in closed.items()}
+        scores["network"] = rmse(network)
         self.validation_rmse_ = scores
-        kind = min(scores, key=scores.get)
-        if not self.guard or kind == "network" or self.loss_ == "quantile":
+        if not self.guard or self.loss_ == "quantile":
             return
-        self.use_network_ = False
-        self.base_kind_, self.base_ = (
-            ("none", None) if kind == "mean" else (kind, models[kind])
-        )
-        if refit and self.base_ is not None:
+        kind = min(closed, key=scores.get)
+        weight = self._network_weight(network, closed[kind], yv, rows.w_valid)
+        if (weight == 1).all():
+            return
+        model = models[kind]
+        if refit and model is not None:
             # A closed-form model has nothing to stop early: it is refitted, at
             # its penalty, on every row, the held-out ones included.
-            self.base_ = self._refit_on_all_rows(self.base_, rows)
+            model = self._refit_on_all_rows(model, rows)
+        if (weight == 0).all():
+            self._closed_form_only(kind, model, scores)
+            return
+        blend = weight * network + (1 - weight) * closed[kind]
+        scores["blend"] = rmse(blend)
+        self.network_weight_ = weight
+        self.base_kind_, self.base_ = blend_bases(self.base_, model, weight)
+        self.residual_scale_ = self.residual_scale_ * weight
+        self.stage_scales_ = [scale * weight for scale in self.stage_scales_]
+
+    def _network_weight(self, network, closed, yv, w):
+        """The network's weight against ``closed``, per output, in [0, 1].
+
+        The least-squares ``a`` of ``a * network + (1 - a) * closed`` on the
+        held-out rows, shrunk by ``max(0, 1 - 1 / t**2)``, where ``t`` is the
+        ratio of ``a`` to its standard error: a weight the held-out rows cannot
+        tell from 0 (as on pure noise, where chance alone gives ``t**2`` about
+        1) shrinks to 0, and a clear one (``t`` of 10: 1%) hardly moves. 1 for
+        constant outputs and where the two predict alike.
+        """
+        gap = network - closed
+        resid = yv - closed
+        if w is None:
+            w = np.ones(len(yv))
+        n_eff = w.sum() ** 2 / np.sum(w**2)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            num = np.average(gap * resid, axis=0, weights=w)
+            den = np.average(gap**2, axis=0, weights=w)
+            weight = num / den
+            # The slope's standard error: the spread of the gap times what the
+            # blend leaves, over the square root of the held-out rows.
+            left = resid - weight * gap
+            spread = np.average((gap * left) ** 2, axis=0, weights=w)
+            t2 = num**2 * n_eff / spread
+            weight = weight * np.maximum(0.0, 1.0 - 1.0 / t2)
+        weight = np.where(den > 0, weight, 1.0)
+        weight = np.clip(np.nan_to_num(weight, nan=1.0, posinf=1.0), 0.0, 1.0)
+        return np.where(self.y_scale_ > 0, weight, 1.0)
+
+    def _closed_form_only(self, kind, model, scores):
+        """Predict with the closed-form model ``kind`` alone, and say so."""
+        self.use_network_ = False
+        self.network_weight_ = np.zeros(self.n_outputs_)
+        self.base_kind_, self.base_ = (
+            ("none", None) if kind == "mean" else (kind, model)
+        )
         if self.max_epochs_ == 0:
             return  # nothing to learn: no network was trained, none is missed
         warnings.warn(
-            f"The network's held-out RMSE ({scores['network']:.4g} standard "
-            f"deviations of y) is not below that of a closed-form model "
-            f"({kind}: {scores[kind]:.4g}), which predicts alone. The data may "
-            "be too small or too noisy for a network here, or a polynomial "
+            f"The network adds nothing on held-out rows to a closed-form model "
+            f"({kind}: RMSE {scores[kind]:.4g} standard deviations of y; the "
+            f"network's {scores['network']:.4g}), which predicts alone. The data "
+            "may be too small or too noisy for a network here, or a polynomial "
             "suffices; guard=False keeps the network. validation_rmse_ has "
             "every score.",
             NetworkNotUsedWarning,
-            stacklevel=4,  # _guard, _fit, fit or partial_fit, the caller
+            stacklevel=5,  # _closed_form_only, _guard, _fit, fit, the caller
         )
 
     def _refit_on_all_rows(self, model, rows):

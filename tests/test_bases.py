@@ -5,7 +5,16 @@ import pytest
 from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
-from sknnfit.bases import BASES, ROWS_PER_COEF, make_base, poly_ridge, resolve_base
+from sknnfit.bases import (
+    BASES,
+    ROWS_PER_COEF,
+    blend_bases,
+    degree_of,
+    fit_weighted,
+    make_base,
+    poly_ridge,
+    resolve_base,
+)
 
 # ------------------------------------------------------------------ resolve_base
 
@@ -99,3 +108,39 @@ def test_poly_ridge_scales_the_polynomial_features():
     features = pipe[:-1].transform(X)
     assert features.shape == (50, 2)  # x, x**2: no bias column
     np.testing.assert_allclose(features.std(axis=0), 1.0)
+
+
+@pytest.mark.parametrize(
+    "first, second, kind",
+    [
+        ("linear", "poly3", "poly3"),
+        ("poly2", "poly5", "poly5"),
+        ("poly4", "linear", "poly4"),
+        ("none", "poly3", "poly3"),
+        ("linear", "none", "linear"),
+        ("poly3", "poly3", "poly3"),
+    ],
+)
+def test_blend_predicts_the_weighted_sum_per_output(first, second, kind):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = np.c_[np.sin(X[:, 0]) + X[:, 1] ** 2, X[:, 2] ** 3 - X[:, 0]]
+    a, b = make_base(first), make_base(second)
+    for model in (a, b):
+        if model is not None:
+            fit_weighted(model, X, y)
+    weight = np.array([0.3, 0.8])
+    got_kind, blend = blend_bases(a, b, weight)
+    assert got_kind == kind == f"poly{degree_of(blend)}".replace("poly1", "linear")
+
+    def pred(model):
+        return 0.0 if model is None else model.predict(X)
+
+    expected = weight * pred(a) + (1 - weight) * pred(b)
+    np.testing.assert_allclose(blend.predict(X), expected, rtol=0, atol=1e-12)
+    # The inputs are left as they were.
+    assert blend is not a and blend is not b
+
+
+def test_blend_of_no_bases_is_no_base():
+    assert blend_bases(None, None, np.array([0.5])) == ("none", None)

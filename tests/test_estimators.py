@@ -664,6 +664,7 @@ def _wiggly(n=400, seed=0):
 def test_warm_start_goes_on_from_the_fitted_weights(optimizer, epochs):
     X, y = _wiggly()
     kw = {"hidden_layer_sizes": (16,), "max_epochs": epochs, "base": "none"}
+    kw["guard"] = False  # a blended network is refitted from scratch
     model = NNRegressor(**kw, optimizer=optimizer, warm_start=True, random_state=0).fit(
         X, y
     )
@@ -815,11 +816,73 @@ def test_a_second_stage_fits_what_the_first_left():
     assert err_two < 0.3 * err_one
 
 
-def test_auto_stages_stop_on_noise():
+def test_auto_stages_stop_on_noise(monkeypatch):
+    import sknnfit.training as training
+
+    trained = []
+    train_net = training.train_net
+
+    def counting(*args, **kwargs):
+        trained.append(1)
+        return train_net(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_net", counting)
     X, y = _clean_sin()
     noisy = y + np.random.default_rng(1).normal(0, 0.2, len(y))
-    model = NNRegressor((32,), random_state=0).fit(X, noisy)
+    model = NNRegressor((32,), guard=False, random_state=0).fit(X, noisy)
     assert model.stage_nets_ == [] and len(model.stages_) == 1
+    # The residual is noise to its neighbours: no stage is even trained.
+    assert len(trained) == 1
+    X_new = np.random.default_rng(2).uniform(-np.pi, np.pi, (300, 1))
+    y_new = np.sin(X_new[:, 0]) + np.random.default_rng(3).normal(0, 0.2, 300)
+    assert model._looks_like_noise(X_new, (y_new - model.predict(X_new))[:, None])
+
+
+def _noisy_smooth(seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, size=(1500, 2))
+    y = np.sin(2 * X[:, 0]) + 0.5 * X[:, 1] ** 2 + 0.3 * rng.normal(size=len(X))
+    return X, y
+
+
+def test_guard_blends_network_and_polynomial_on_noisy_data():
+    X, y = _noisy_smooth()
+    model = NNRegressor((32, 32), max_epochs=30, optimizer="adamw", random_state=0)
+    model.fit(X, y)
+    (weight,) = model.network_weight_
+    assert 0 < weight < 1 and model.use_network_
+    scores = model.validation_rmse_
+    closed = min(v for k, v in scores.items() if k not in ("network", "blend"))
+    assert scores["blend"] <= closed
+    # The blend is folded into the base (the polynomial's degree) and scale.
+    best = min(
+        (k for k in scores if k not in ("network", "blend", "mean")), key=scores.get
+    )
+    assert model.base_kind_ == best
+
+
+def test_a_blended_model_saves_and_exports_as_it_predicts(tmp_path):
+    from sknnfit import load, save
+
+    X, y = _noisy_smooth()
+    model = NNRegressor((32, 32), max_epochs=30, optimizer="adamw", random_state=0)
+    model.fit(X, y)
+    assert 0 < model.network_weight_[0] < 1
+    save(model, tmp_path / "m.sknnfit")
+    loaded = load(tmp_path / "m.sknnfit")
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    np.testing.assert_array_equal(loaded.network_weight_, model.network_weight_)
+
+
+def test_warm_start_after_a_blend_refits_from_scratch():
+    X, y = _noisy_smooth()
+    model = NNRegressor(
+        (32, 32), max_epochs=30, optimizer="adamw", warm_start=True, random_state=0
+    ).fit(X, y)
+    assert model.network_weight_[0] < 1
+    with pytest.warns(UserWarning, match="fitting from scratch"):
+        model.fit(X, y)
+    assert len(model.loss_curve_) <= 30
 
 
 def test_stages_survive_save_and_load(tmp_path):

@@ -1,0 +1,62 @@
+"""How much of a residual looks like noise: nearest-neighbour differences.
+
+For noise of variance s**2 on top of a smooth function, half the mean squared
+difference between the residuals of each row and of its nearest neighbour in
+the inputs is about s**2 (the function barely moves between neighbours), while
+the residual's mean square is s**2 plus what is left to learn. Their ratio is
+about 1 when the residual is noise and small when it is a smooth function, the
+difference-based variance estimate of Rice (1984) and the Gamma test carried to
+several inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: At most this many rows are compared (a random subset beyond).
+MAX_ROWS = 20_000
+
+
+def noise_share(X, residual, random_state=0):
+    """Share of ``residual``'s mean square that neighbouring rows call noise.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Inputs, on comparable scales (standardised).
+    residual : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        What a model leaves on those rows.
+    random_state : int, default=0
+        Picks the subset when there are more than :data:`MAX_ROWS` rows.
+
+    Returns
+    -------
+    share : float
+        ``mean((r_i - r_nn(i))**2) / 2 / mean(r**2)`` over rows and outputs,
+        with ``nn(i)`` the nearest other row: about 1 for noise, near 0 for a
+        residual that is smooth at the spacing of the rows; nan for fewer than
+        3 rows or a zero residual.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-1, 1, size=(2000, 2))
+    >>> round(noise_share(X, rng.normal(size=2000)), 1)
+    1.0
+    >>> bool(noise_share(X, np.sin(3 * X[:, 0])) < 0.05)
+    True
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    r = np.asarray(residual, dtype=np.float64).reshape(len(X), -1)
+    if len(X) > MAX_ROWS:
+        rows = np.random.default_rng(random_state).choice(len(X), MAX_ROWS, False)
+        X, r = X[rows], r[rows]
+    total = np.mean(r**2)
+    if len(X) < 3 or not total > 0:
+        return float("nan")
+    _, idx = NearestNeighbors(n_neighbors=2).fit(X).kneighbors(X)
+    # Duplicated rows are their own nearest neighbour: take the other column.
+    other = np.where(idx[:, 0] == np.arange(len(X)), idx[:, 1], idx[:, 0])
+    return float(0.5 * np.mean((r - r[other]) ** 2) / total)
