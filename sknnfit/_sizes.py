@@ -71,6 +71,7 @@ def check_nnregressor(est, groups, states):
         _shape(est, name, (n_in,), "", optional=True)
     for name in ("y_mean_", "y_scale_", "residual_scale_"):
         _shape(est, name, (n_out,), "")
+    _shape(est, "network_weight_", (n_out,), "", optional=True)  # newer than files
     _shape(est, "feature_names_in_", (n_in,), "", optional=True)
     if getattr(est, "_y_ndim", 2) not in (1, 2) or (est._y_ndim == 1 and n_out != 1):
         raise ValueError(f"_y_ndim = {est._y_ndim!r} does not fit {n_out} outputs")

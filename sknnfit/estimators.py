@@ -534,7 +534,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self._validate_params()
         validation = (X_val, y_val, sample_weight_val)
         if self.warm_start and hasattr(self, "nets_"):
-            if (getattr(self, "network_weight_", 1.0) == 1.0).all():
+            if np.all(getattr(self, "network_weight_", 1.0) == 1.0):
                 return self._continue(X, y, sample_weight, validation)
             warnings.warn(
                 "warm_start: the guard weighed the network against a closed-form "

@@ -221,6 +221,7 @@ def test_file_layout_and_header(fitted, tmp_path):
             "input_transformer_.scale.mean_",
             "input_transformer_.scale.scale_",
             "input_transformer_.scale.var_",
+            "network_weight_",
             "residual_scale_",
             "x_max_",
             "x_min_",
