@@ -345,8 +345,9 @@ def suite_report(df, default="nn"):
             if baselines
             else ""
         )
-        if has_default:
-            ratio = (nrmse.get(default) / best).to_numpy()
+        # A group the default has not run in yet shows the baselines only.
+        if has_default and default in nrmse:
+            ratio = (nrmse[default] / best).to_numpy()
             table[f"{default} / best"] = ratio
             default_seconds = seconds.get(default)
             summary_rows.append(

@@ -87,6 +87,15 @@ def test_suite_report_without_and_with_the_default(results):
     medians = as_default.groupby(["problem", "model"])["nrmse"].median()
     ratio = medians["square", "nn"] / medians["square", "lgbm"]
     assert f"{ratio:.4g}" in text
+    # A group the default has not run in yet shows its baselines, no ratio.
+    one_group = as_default["group"] == as_default["group"].iloc[0]
+    partial = as_default[~(one_group & (as_default["model"] == "nn"))]
+    text = suite_report(partial)
+    assert "## Summary: nn" in text
+    assert (
+        text.count("nn / best")
+        == partial.loc[partial["model"] == "nn", "group"].nunique()
+    )
 
 
 def test_suite_problems_filters_and_names_the_fix():
