@@ -33,10 +33,6 @@ ALPHAS = tuple(10.0**k for k in range(-8, 4))
 #: wins: a higher degree must earn its extrapolation risk.
 DEGREE_TOLERANCE = 1.1
 
-#: A held-out mean squared error this small (standardised units: an RMSE of
-#: 1e-6, float32's reach) is no worse than a smaller one.
-NEGLIGIBLE_MSE = 1e-12
-
 
 def resolve_base(kind, n_samples, n_features):
     """The base ``"auto"`` stands for, given the training set's size.
@@ -306,48 +302,3 @@ def blend_bases(first, second, weight):
     ridge.coef_ = coef.reshape(np.shape(ridge.coef_))
     ridge.intercept_ = intercept.reshape(np.shape(ridge.intercept_))
     return _kind(degree), base
-
-
-def simplest_within_noise(candidates, X_valid, y_valid, valid_weight=None):
-    """The lowest degree whose held-out error cannot be told from the best's.
-
-    The one-standard-error rule on paired errors: for each candidate of
-    :func:`polynomial_candidates` (in increasing degree), the per-row
-    difference between its held-out squared error and the best candidate's;
-    the first whose mean difference is at most its standard error wins. On
-    noisy rows a higher degree must beat the lower ones by more than chance; on
-    noise-free rows the errors are exact and the best degree wins.
-
-    Parameters
-    ----------
-    candidates : dict of str to (model, float)
-        From :func:`polynomial_candidates`; None models predict zeros (the
-        standardised mean).
-    X_valid, y_valid : ndarray
-        Held-out rows (the base's inputs, 2-D standardised targets).
-    valid_weight : ndarray of shape (n,) or None
-
-    Returns
-    -------
-    kind : str
-    """
-    n = len(y_valid)
-    w = np.ones(n) if valid_weight is None else np.asarray(valid_weight, float)
-    n_eff = w.sum() ** 2 / np.sum(w**2)
-    rows = {}
-    for kind, (model, _) in candidates.items():
-        pred = 0.0 if model is None else model.predict(X_valid).reshape(y_valid.shape)
-        with np.errstate(over="ignore", invalid="ignore"):
-            rows[kind] = np.mean((pred - y_valid) ** 2, axis=1)
-    scores = {k: np.average(e, weights=w) for k, e in rows.items()}
-    finite = {k: v for k, v in scores.items() if np.isfinite(v)}
-    if not finite:
-        return next(iter(candidates))
-    best = min(finite, key=finite.get)
-    for kind in finite:
-        diff = rows[kind] - rows[best]
-        mean = np.average(diff, weights=w)
-        se = np.sqrt(np.average((diff - mean) ** 2, weights=w) / n_eff)
-        if mean <= max(se, NEGLIGIBLE_MSE):
-            return kind
-    return best

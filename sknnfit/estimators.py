@@ -36,7 +36,6 @@ from .bases import (
     make_base,
     polynomial_candidates,
     resolve_base,
-    simplest_within_noise,
 )
 from .exceptions import ExtrapolationWarning, NetworkNotUsedWarning
 from .features import INPUT_TRANSFORMS, make_input_transformer
@@ -245,9 +244,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         summed: the way to precision on noise-free data. ``"auto"``: up to 3,
         each kept only if it divides the held-out RMSE by 2 or more, and none
         tried when the residual of neighbouring rows differs as noise does
-        (then no stage could halve it); 1 without held-out rows. An int
-        trains that many. Each stage trains as the first does (``max_time``
-        covers them all); ``stages_`` records them.
+        (then no stage could halve it); 1 without held-out rows. An int trains that many. Each stage trains as the first does
+        (``max_time`` covers them all); ``stages_`` records them.
     warm_start : bool, default=False
         As in MLPRegressor: ``fit`` on a fitted model continues training its
         networks from their weights on the new data, with the fitted input
@@ -1087,10 +1085,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         """Weigh the network against the best closed-form model on held-out rows.
 
         The closed-form models are the mean, the base and, with
-        ``base="auto"``, the degree :func:`sknnfit.bases.polynomial_candidates`
-        tried that :func:`sknnfit.bases.simplest_within_noise` picks (the lowest
-        whose held-out error cannot be told from the best's); the best of them
-        is the one of lowest held-out RMSE. The prediction
+        ``base="auto"``, every degree :func:`sknnfit.bases.polynomial_candidates`
+        tried; the best is the one of lowest held-out RMSE. The prediction
         becomes ``a * (base + networks) + (1 - a) * best``, with ``a`` per
         output in [0, 1] chosen by least squares on the held-out rows (one
         number, so it hardly overfits them): 1 when the network is clearly
@@ -1112,13 +1108,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         def rmse(pred):
             return self._held_out_rmse(pred, yv, rows.w_valid)
 
-        n = self.n_features_in_
         models = {"mean": None, self.base_kind_: self.base_}
         if polynomials:
-            best = simplest_within_noise(
-                polynomials, rows.X_valid[:, :n], yv, rows.w_valid
-            )
+            best = min(polynomials, key=lambda kind: polynomials[kind][1])
             models[best] = polynomials[best][0]
+        n = self.n_features_in_
         closed = {
             kind: np.zeros_like(yv)
             if model is None

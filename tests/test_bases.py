@@ -144,39 +144,3 @@ def test_blend_predicts_the_weighted_sum_per_output(first, second, kind):
 
 def test_blend_of_no_bases_is_no_base():
     assert blend_bases(None, None, np.array([0.5])) == ("none", None)
-
-
-def _candidates(X, y, Xv, yv):
-    from sknnfit.bases import polynomial_candidates
-
-    return polynomial_candidates(X, y[:, None], Xv, yv[:, None])
-
-
-def test_noise_keeps_the_simplest_degree_that_chance_cannot_beat():
-    from sknnfit.bases import simplest_within_noise
-
-    rng = np.random.default_rng(0)
-    X, Xv = rng.uniform(-1, 1, (2000, 2)), rng.uniform(-1, 1, (500, 2))
-
-    def f(X):
-        return X[:, 0] * X[:, 1] + X[:, 0] ** 2
-
-    y = f(X) + 0.3 * rng.normal(size=len(X))
-    yv = f(Xv) + 0.3 * rng.normal(size=len(Xv))
-    candidates = _candidates(X, y, Xv, yv)
-    assert simplest_within_noise(candidates, Xv, yv[:, None]) == "poly2"
-    # Without the noise, the exact degree, not a lower one.
-    exact = _candidates(X, f(X) + X[:, 1] ** 3, Xv, f(Xv) + Xv[:, 1] ** 3)
-    Xv_y = (f(Xv) + Xv[:, 1] ** 3)[:, None]
-    assert simplest_within_noise(exact, Xv, Xv_y) == "poly3"
-
-
-def test_a_clearly_better_degree_wins_under_noise():
-    from sknnfit.bases import simplest_within_noise
-
-    rng = np.random.default_rng(1)
-    X, Xv = rng.uniform(-2, 2, (3000, 1)), rng.uniform(-2, 2, (1000, 1))
-    y = np.sin(2 * X[:, 0]) + 0.1 * rng.normal(size=len(X))
-    yv = np.sin(2 * Xv[:, 0]) + 0.1 * rng.normal(size=len(Xv))
-    kind = simplest_within_noise(_candidates(X, y, Xv, yv), Xv, yv[:, None])
-    assert int(kind[4:]) >= 5  # sin(2x) on [-2, 2] needs a high degree
