@@ -244,8 +244,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         summed: the way to precision on noise-free data. ``"auto"``: up to 3,
         each kept only if it divides the held-out RMSE by 2 or more, and none
         tried when the residual of neighbouring rows differs as noise does
-        (then no stage could halve it); 1 without held-out rows. An int trains that many. Each stage trains as the first does
-        (``max_time`` covers them all); ``stages_`` records them.
+        (then no stage could halve it); 1 without held-out rows. An int
+        trains that many. Each stage trains as the first does (``max_time``
+        covers them all); ``stages_`` records them.
     warm_start : bool, default=False
         As in MLPRegressor: ``fit`` on a fitted model continues training its
         networks from their weights on the new data, with the fitted input
