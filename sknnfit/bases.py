@@ -281,21 +281,17 @@ def blend_bases(first, second, weight):
     import copy
 
     weight = np.asarray(weight, dtype=np.float64)
-    degree = max(degree_of(first), degree_of(second))
+    first_degree, second_degree = degree_of(first), degree_of(second)
+    degree = max(first_degree, second_degree)
     if degree == 0:
         return "none", None
-    template = first if degree_of(first) == degree else second
-    if hasattr(template, "named_steps"):
-        n_terms = template.named_steps["poly"].n_output_features_
-    else:
-        n_terms = template.coef_.shape[-1]
-    b1, c1 = _monomial_coefficients(first, n_terms, len(weight))
-    b2, c2 = _monomial_coefficients(second, n_terms, len(weight))
+    base = copy.deepcopy(first if first_degree == degree else second)
+    ridge = base.named_steps["ridge"] if degree > 1 else base
+    b1, c1 = _monomial_coefficients(first, ridge.coef_.shape[-1], len(weight))
+    b2, c2 = _monomial_coefficients(second, ridge.coef_.shape[-1], len(weight))
     intercept = weight * b1 + (1 - weight) * b2
     coef = weight[:, None] * c1 + (1 - weight)[:, None] * c2
-    base = copy.deepcopy(template)
-    ridge = base.named_steps["ridge"] if hasattr(base, "named_steps") else base
-    if hasattr(base, "named_steps"):
+    if degree > 1:  # back to the template's scaled polynomial features
         scale = base.named_steps["scale"]
         intercept = intercept + coef @ scale.mean_
         coef = coef * scale.scale_

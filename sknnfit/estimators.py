@@ -535,7 +535,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self._validate_params()
         validation = (X_val, y_val, sample_weight_val)
         if self.warm_start and hasattr(self, "nets_"):
-            if np.all(getattr(self, "network_weight_", 1.0) == 1.0):
+            # Files from before network_weight_ say only use_network_.
+            whole = getattr(self, "use_network_", True) and np.all(
+                getattr(self, "network_weight_", 1.0) == 1.0
+            )
+            if whole:
                 return self._continue(X, y, sample_weight, validation)
             warnings.warn(
                 "warm_start: the guard weighed the network against a closed-form "

@@ -699,6 +699,13 @@ def test_warm_start_after_the_guard_refits_from_scratch():
         assert not model.use_network_
         with pytest.warns(UserWarning, match="fitting from scratch"):
             model.fit(X, y)
+        # A model loaded from a file older than network_weight_ says only
+        # use_network_, and is refitted from scratch all the same.
+        model.fit(X, y)
+        assert not model.use_network_
+        del model.network_weight_
+        with pytest.warns(UserWarning, match="fitting from scratch"):
+            model.fit(X, y)
 
 
 def test_partial_fit_over_chunks_approaches_a_full_fit():

@@ -335,8 +335,8 @@ def suite_report(df, default="nn"):
         table["n_test"] = sizes.loc[order, "n_test"].astype(int).to_numpy()
         for model in models:
             table[model] = nrmse.get(model, pd.Series(np.nan, index=order)).to_numpy()
-        best = nrmse[[m for m in baselines if m in nrmse]].min(axis=1)
         base_nrmse = nrmse[[m for m in baselines if m in nrmse]]
+        best = base_nrmse.min(axis=1)
         # A problem no baseline has finished on names none.
         table["best baseline"] = (
             base_nrmse.apply(
