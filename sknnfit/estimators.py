@@ -135,10 +135,18 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     batch_size : "auto" or int, default="auto"
         Rows per optimiser step. ``"auto"``: the whole training set for L-BFGS,
         else about 1/64 of the rows, rounded to a power of two in [32, 1024].
-    lr_schedule : {"auto", "none", "onecycle", "cosine", "plateau"}, \
+    lr_schedule : {"auto", "none", "onecycle", "wsd", "cosine", "plateau"}, \
             default="auto"
-        ``"auto"``: one-cycle for first-order optimizers, cosine with
-        ``batch_growth``, none for L-BFGS (``lr_schedule_``).
+        ``"wsd"`` (warmup-stable-decay) warms up over 5% of ``max_epochs``,
+        holds ``lr`` until the monitored loss has not improved for ``patience``
+        epochs, then decays linearly over a quarter of the epochs run and stops
+        (:class:`~sknnfit.training.schedule.WarmupStableDecay`); a decay that
+        lowers the held-out loss by more than 10% (the plateau was the rate's,
+        not the data's) goes on at a tenth of the rate. Without a plateau it decays
+        over the last 20% of ``max_epochs``; it needs held-out rows (or
+        monitors the training loss). ``"auto"``: one-cycle for first-order
+        optimizers, cosine with ``batch_growth``, none for L-BFGS
+        (``lr_schedule_``).
     batch_growth : bool, default=False
         Double the batch size (up to 8192 rows) each time the training loss
         stalls for 5 epochs.
@@ -187,10 +195,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         that spends its share of what is left (the base and the checks are
         counted too). None: no limit.
     patience : "auto" or int, default="auto"
-        Epochs without improvement before stopping. ``"auto"``: 10 for L-BFGS
-        (whose epochs are up to 20 full-batch steps); under a one-cycle or
-        cosine schedule a quarter of ``max_epochs_`` (at least 20: while the
-        rate is high the held-out loss wanders); 20 otherwise (``patience_``).
+        Epochs without improvement before stopping (under ``"wsd"``: before
+        its decay). ``"auto"``: 10 for L-BFGS (whose epochs are up to 20
+        full-batch steps); under a one-cycle or cosine schedule a quarter of
+        ``max_epochs_`` (at least 20: while the rate is high the held-out loss
+        wanders); 20 otherwise (``patience_``).
     tol : float, default=1e-4
         Relative improvement of the monitored loss that counts as progress.
     grad_clip : float or None, default=None

@@ -114,6 +114,8 @@ def test_optimizer_auto_takes_lbfgs_for_small_work_only():
 def test_onecycle_with_batch_growth_is_refused():
     with pytest.raises(ValueError, match="batch_growth"):
         plan_for(1000, lr_schedule="onecycle", batch_growth=True)
+    with pytest.raises(ValueError, match="batch_growth"):
+        plan_for(1000, lr_schedule="wsd", batch_growth=True)
     assert plan_for(1000, batch_growth=True, optimizer="adam").lr_schedule == "cosine"
 
 
@@ -159,6 +161,7 @@ def test_fitted_plan_reads_back_the_plan_a_fit_used(small_nn):
         ("adamw", "onecycle", 400, 100),
         ("adamw", "cosine", 40, 20),
         ("adam", "plateau", 400, 20),
+        ("adamw", "wsd", 400, 20),  # it anneals before it stops
     ],
 )
 def test_patience_auto(optimizer, schedule, max_epochs, expected):

@@ -8,18 +8,38 @@ import torch
 from skorch.callbacks import Callback, GradientNormClipping, LRScheduler
 
 from .._options import LR_SCHEDULES
+from .schedule import WarmupStableDecay
 
 
 def lr_schedule_callback(
-    name, *, lr, max_epochs, steps_per_epoch, monitor, cycle_momentum=True
+    name,
+    *,
+    lr,
+    max_epochs,
+    steps_per_epoch,
+    monitor,
+    cycle_momentum=True,
+    patience=None,
+    tol=0.0,
 ):
-    """skorch LRScheduler for the ``lr_schedule`` parameter, or None.
+    """skorch callback for the ``lr_schedule`` parameter, or None.
 
     ``cycle_momentum`` must be False for optimizers without momentum or betas
-    (L-BFGS, SignAgree).
+    (L-BFGS, SignAgree). ``patience`` and ``tol`` are the plateau rule of
+    ``"wsd"`` (:class:`~sknnfit.training.schedule.WarmupStableDecay`), which
+    also ends training.
     """
     if name == "none":
         return None
+    if name == "wsd":
+        return WarmupStableDecay(
+            lr,
+            max_epochs,
+            steps_per_epoch,
+            monitor=monitor,
+            patience=patience,
+            tol=tol,
+        )
     if name == "onecycle":
         return LRScheduler(
             policy=torch.optim.lr_scheduler.OneCycleLR,

@@ -89,7 +89,8 @@ def train_net(plan, data, group, seed, max_time=None):
         ("sknnfit_divergence", DivergenceRecovery(monitor)),
         ("sknnfit_best", best),
     ]
-    if plan.early_stopping:
+    if plan.early_stopping and plan.lr_schedule != "wsd":
+        # "wsd" stops itself, after annealing from the plateau.
         callbacks.append(
             ("sknnfit_early_stop", EarlyStop(monitor, plan.patience, plan.tol))
         )
@@ -275,6 +276,8 @@ def _extra_callbacks(plan, n_train, monitor, batch_schedule):
         steps_per_epoch=math.ceil(n_train / plan.batch_size),
         monitor=monitor,
         cycle_momentum=plan.optimizer in ("adam", "adamw", "sgd"),
+        patience=plan.patience if plan.early_stopping else None,
+        tol=plan.tol,
     )
     if schedule is not None:
         callbacks.append(("sknnfit_lr_schedule", schedule))

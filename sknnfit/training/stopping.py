@@ -93,6 +93,8 @@ def _scale_lr(net, factor):
             scheduler.base_lrs = [b * factor for b in scheduler.base_lrs]
         if scheduler is not None and hasattr(scheduler, "min_lrs"):
             scheduler.min_lrs = [b * factor for b in scheduler.min_lrs]
+        if hasattr(cb, "scale_lr"):
+            cb.scale_lr(factor)  # a schedule that sets the rate itself
 
 
 class _HoldsWeights(Callback):
