@@ -288,10 +288,7 @@ def run_suite(
 ROUNDING_NRMSE = 1e-9
 
 
-def _ratio_counts(ratios, exact=None):
-    """Counts of ``default / best`` ratios; ``exact`` marks rounding-level ties."""
-    if exact is not None:
-        ratios = ratios.where(~exact, np.minimum(ratios, 1.0))
+def _ratio_counts(ratios):
     finite = ratios.dropna()
     return {
         "problems": int(ratios.size),
@@ -332,7 +329,7 @@ def suite_report(df, default="nn"):
     models = list(dict.fromkeys(df["model"]))
     baselines = [m for m in models if m != default]
     has_default = default in models
-    summary_rows, sections, all_seconds = [], [], []
+    summary_rows, sections, all_ratios, all_seconds = [], [], [], []
     for group, sub in medians.groupby("group", sort=False):
         nrmse = sub.pivot(index="problem", columns="model", values="nrmse")
         seconds = sub.pivot(index="problem", columns="model", values="fit_seconds")
@@ -360,11 +357,13 @@ def suite_report(df, default="nn"):
             table[f"{default} / best"] = ratio
             default_seconds = seconds.get(default)
             exact = (nrmse[default] <= ROUNDING_NRMSE) & (best <= ROUNDING_NRMSE)
+            counted = pd.Series(np.where(exact, np.minimum(ratio, 1.0), ratio))
+            all_ratios.append(counted)
             all_seconds.append(default_seconds)
             summary_rows.append(
                 {
                     "group": group,
-                    **_ratio_counts(pd.Series(ratio), pd.Series(exact.to_numpy())),
+                    **_ratio_counts(counted),
                     f"median {default} fit s": float(default_seconds.median()),
                     f"max {default} fit s": float(default_seconds.max()),
                 }
@@ -383,13 +382,14 @@ def suite_report(df, default="nn"):
     parts = []
     if len(summary_rows) > 1:
         every = pd.concat(all_seconds)
-        total = {"group": "all"}
-        for key in summary_rows[0]:
-            if key not in ("group", f"median {default} fit s", f"max {default} fit s"):
-                total[key] = sum(row[key] for row in summary_rows)
-        total[f"median {default} fit s"] = float(every.median())
-        total[f"max {default} fit s"] = float(every.max())
-        summary_rows.append(total)
+        summary_rows.append(
+            {
+                "group": "all",
+                **_ratio_counts(pd.concat(all_ratios, ignore_index=True)),
+                f"median {default} fit s": float(every.median()),
+                f"max {default} fit s": float(every.max()),
+            }
+        )
     if summary_rows:
         parts.append(
             f"## Summary: {default} against the best baseline per problem\n\n"

@@ -15,7 +15,7 @@ import math
 
 from skorch.callbacks import Callback
 
-from .stopping import BAD_EPOCH_KEY, stop_training
+from .stopping import BAD_EPOCH_KEY, improved, stop_training
 
 
 class WarmupStableDecay(Callback):
@@ -103,7 +103,6 @@ class WarmupStableDecay(Callback):
         )
         self.best_, self.misses_ = math.inf, 0
         self.decay_epoch_ = None
-        self.decay_steps_ = 0
         self.plateau_ = False
         self.gains_ = []
         # Without a plateau the decay takes the last share of max_epochs.
@@ -115,7 +114,7 @@ class WarmupStableDecay(Callback):
         """The learning rate of the next step."""
         if self.decay_epoch_ is not None:
             done = self.step_ - self.decay_step_
-            left = max(0.0, 1.0 - done / max(self.decay_steps_, 1))
+            left = max(0.0, 1.0 - done / self.decay_steps_)
             return self.lr_ * (self.final_factor + (1 - self.final_factor) * left)
         if self.step_ < self.warmup_steps_:
             share = self.step_ / self.warmup_steps_
@@ -140,18 +139,17 @@ class WarmupStableDecay(Callback):
             if stalled:
                 self.plateau_ = True
                 run = math.ceil(self.decay / (1 - self.decay) * epoch)
-                self._begin_decay(epoch, max(1, min(run, self.max_epochs - epoch)))
+                self._begin_decay(epoch, min(run, self.max_epochs - epoch))
             elif epoch >= self.forced_epoch_:
                 self._begin_decay(epoch, self.max_epochs - epoch)
             return
-        end = self.decay_epoch_ + self.decay_steps_ / self.steps_per_epoch
-        if not (self.plateau_ and epoch >= end):
+        if not (self.plateau_ and epoch >= self.decay_end_):
             return
         gain = self.before_decay_ / max(self.best_, 1e-300)
         self.gains_.append(gain)
         if gain >= self.restart_gain and self.max_epochs - epoch > self.patience:
-            # Annealing cut the loss by far more than noise allows: the plateau
-            # was the rate's, not the data's. Go on at a lower rate.
+            # Annealing still lowered the loss clearly: the plateau was the
+            # rate's, not the data's. Go on at a lower rate.
             self.lr_ *= self.restart_factor
             self.decay_epoch_, self.plateau_, self.misses_ = None, False, 0
             self.forced_epoch_ = max(self.forced_epoch_, epoch + 1)
@@ -166,9 +164,7 @@ class WarmupStableDecay(Callback):
         score = row.get(self.monitor, math.nan)
         if not math.isfinite(score):
             return False
-        if not math.isfinite(self.best_) or score < self.best_ - self.tol * abs(
-            self.best_
-        ):
+        if improved(score, self.best_, self.tol):
             self.misses_ = 0
         elif self.step_ >= self.warmup_steps_:
             self.misses_ += 1
@@ -176,6 +172,9 @@ class WarmupStableDecay(Callback):
         return self.misses_ >= self.patience
 
     def _begin_decay(self, epoch, epochs):
+        """Decay over the next ``epochs`` epochs (at least one)."""
+        epochs = max(1, epochs)
         self.before_decay_ = self.best_
-        self.decay_epoch_, self.decay_step_ = epoch, self.step_
-        self.decay_steps_ = max(1, epochs) * self.steps_per_epoch
+        self.decay_epoch_, self.decay_end_ = epoch, epoch + epochs
+        self.decay_step_ = self.step_
+        self.decay_steps_ = epochs * self.steps_per_epoch

@@ -73,6 +73,15 @@ def note_interrupt():
         )
 
 
+def improved(score, best, tol):
+    """Whether ``score`` beats ``best`` by the relative margin ``tol``.
+
+    The first finite score (``best`` still infinite) always does: ``inf - tol *
+    inf`` is NaN.
+    """
+    return not math.isfinite(best) or score < best - tol * abs(best)
+
+
 def _good_epoch(net):
     return not net.history[-1].get(BAD_EPOCH_KEY, False)
 
@@ -336,9 +345,7 @@ class EarlyStop(Callback):
         if not _good_epoch(net):
             return
         score = net.history[-1, self.monitor]
-        # The first finite epoch always counts as progress (inf - tol * inf is NaN).
-        first = not math.isfinite(self.best_)
-        if first or score < self.best_ - self.tol * abs(self.best_):
+        if improved(score, self.best_, self.tol):
             self.misses_ = 0
         else:
             self.misses_ += 1
