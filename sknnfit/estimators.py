@@ -7,6 +7,7 @@ inputs, :func:`sknnfit._auto.make_plan` resolves every "auto" once, and
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 import time
@@ -59,6 +60,10 @@ MAX_AUTO_STAGES = 3
 #: training for nothing.
 STAGE_NOISE_SHARE = 0.9
 
+#: ... and while the epochs the earlier stages left of max_epochs are at least
+#: this many times the patience: room for a stage to stop on its own.
+MIN_STAGE_PATIENCES = 2
+
 #: A polynomial whose held-out RMSE is at most this (in standard deviations of
 #: y) is exact for a float32 network, whose rounding is about 1e-7 relative:
 #: no network is trained on top of it.
@@ -90,9 +95,13 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     Parameters
     ----------
     hidden_layer_sizes : "auto" or tuple of int, default="auto"
-        Width of each hidden layer. ``"auto"``: three layers of 128, or of 192
-        when a network learns at least 1,000,000 target values (training rows
-        x the outputs it predicts). The choice is ``hidden_layer_sizes_``.
+        Width of each hidden layer. ``"auto"``: three layers of 192 when a
+        network learns at least 1,000,000 target values (training rows x the
+        outputs it predicts); below that, with ``optimizer="auto"``, three
+        layers of the widest of 128, 64 and 32 that full-batch L-BFGS trains
+        within 2e7 training rows x network parameters (on smooth data it
+        reaches a lower error per second than minibatches on a wider network),
+        else three layers of 128. The choice is ``hidden_layer_sizes_``.
     activation : {"relu", "leaky_relu", "tanh", "gelu", "silu", "sin"}, \
             default="silu"
         Hidden-layer activation. Smooth activations fit smooth functions with
@@ -113,7 +122,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     optimizer : {"auto", "adam", "adamw", "sgd", "lbfgs", "signagree"}, \
             default="auto"
         ``"auto"``: full-batch L-BFGS when training rows x network parameters
-        is at most 1.5e8 (small data, where it fits far more precisely), AdamW
+        is at most 2e7 (small data, where it fits far more precisely), AdamW
         otherwise. Adam and AdamW use PyTorch's fused kernels where available;
         ``"signagree"`` is :class:`~sknnfit.training.optim.SignAgree`.
         The choice is ``optimizer_``.
@@ -127,7 +136,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         network parameters, the penalty whose gradient Adam and SGD add.
     max_epochs : "auto" or int, default="auto"
         Passes over the training data (L-BFGS: steps of up to 20 evaluations).
-        ``"auto"``: 200 for L-BFGS; for first-order optimizers enough passes
+        ``"auto"``: 200 for L-BFGS, and at most 2.5e9 / (training rows x
+        network parameters); for first-order optimizers enough passes
         for about 45,000 optimizer steps, between 200 and 400 (a one-cycle
         schedule needs steps to settle), and at most 2.0e12 / (training rows x
         network parameters) passes, 1.5 times that in bfloat16. The choice is
@@ -253,9 +263,12 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         summed: the way to precision on noise-free data. ``"auto"``: up to 3,
         each kept only if it divides the held-out RMSE by 2 or more, and none
         tried when the residual of neighbouring rows differs as noise does
-        (then no stage could halve it); 1 without held-out rows. An int
-        trains that many. Each stage trains as the first does (``max_time``
-        covers them all); ``stages_`` records them.
+        (then no stage could halve it); 1 without held-out rows. The "auto"
+        stages share the first's ``max_epochs``: each trains at most the
+        epochs the earlier ones left, and none starts with fewer than two
+        ``patience`` left. An int trains that many, each for ``max_epochs``.
+        Each stage trains as the first does (``max_time`` covers them all);
+        ``stages_`` records them.
     warm_start : bool, default=False
         As in MLPRegressor: ``fit`` on a fitted model continues training its
         networks from their weights on the new data, with the fitted input
@@ -636,8 +649,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         records = self._train(plan, data, rng, start)
         self._record(records)
         if not self.interrupted_:
-            converged = all(r.stop == "early_stopping" for r in records)
-            self._add_stages(plan, data, rows, rng, start, converged)
+            self._add_stages(plan, data, rows, rng, start, records)
         else:
             self.stage_scales_, self.stage_nets_, self.stages_ = [], [], []
         self._guard(rows, refit=not valid_given)
@@ -962,22 +974,26 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             scale * self._stage_output(nets, Xt64) for scale, nets in self._stages()
         )
 
-    def _add_stages(self, plan, data, rows, rng, start, converged):
+    def _add_stages(self, plan, data, rows, rng, start, records):
         """Fit further networks to what the earlier stages leave (``n_stages``).
 
         Each stage learns the residual of the model so far on the training
         rows, scaled to unit size. With ``n_stages="auto"`` stages are tried
-        only after networks that stopped on their held-out loss (``converged``:
-        one that ran out of epochs would gain more from more epochs), a stage
+        only after networks that stopped on their held-out loss (``records``
+        say so: one that ran out of epochs would gain more from more epochs),
+        they share the first stage's ``max_epochs`` (a stage trains at most
+        the epochs the earlier ones left, and none is tried with fewer than
+        :data:`MIN_STAGE_PATIENCES` patiences left), a stage
         is kept only if it divides the held-out RMSE by :data:`STAGE_GAIN` or
         more, and the first one that does not ends the search (on noisy data,
         the residual is noise and no stage is kept); a residual that
         nearest-neighbour differences call noise (:meth:`_looks_like_noise`)
-        ends it before training; an int trains that many.
-        Sets ``stage_scales_``, ``stage_nets_`` and ``stages_``.
+        ends it before training; an int trains that many, each for
+        ``max_epochs``. Sets ``stage_scales_``, ``stage_nets_`` and ``stages_``.
         """
         from .training import TrainData, train_net
 
+        converged = all(r.stop == "early_stopping" for r in records)
         self.stage_scales_, self.stage_nets_ = [], []
         valid = rows.X_valid is not None
         yt = self._standardise(rows.y)
@@ -1000,10 +1016,18 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         n_stages = (
             (MAX_AUTO_STAGES if valid and converged else 1) if auto else self.n_stages
         )
+        # "auto": the stages share the first's max_epochs, so that trying them
+        # costs at most one more full training (the last, discarded, trial).
+        epochs_left = plan.max_epochs - max(r.n_epochs for r in records)
         for _ in range(1, n_stages):
             began = time.monotonic()
             if plan.max_epochs == 0 or self._time_share(start, 1) == 0.0:
                 break
+            stage_plan = plan
+            if auto:
+                if epochs_left < MIN_STAGE_PATIENCES * plan.patience:
+                    break
+                stage_plan = dataclasses.replace(plan, max_epochs=epochs_left)
             residual = yt - fit
             # Held-out rows: the networks have not fitted their noise.
             if auto and valid and self._looks_like_noise(rows.X_valid, yv - fit_v):
@@ -1027,9 +1051,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             for i, group in enumerate(plan.groups):
                 seconds = self._time_share(start, len(plan.groups) - i)
                 seed = int(rng.randint(np.iinfo(np.int32).max))
-                net, record = train_net(plan, stage_data, group, seed, max_time=seconds)
+                net, record = train_net(
+                    stage_plan, stage_data, group, seed, max_time=seconds
+                )
                 nets.append((list(group), net))
-                epochs = epochs or record.n_epochs
+                epochs = max(epochs, record.n_epochs)
                 converged = converged and record.stop == "early_stopping"
                 if record.interrupted:
                     interrupted = True
@@ -1041,6 +1067,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             new = (
                 self._held_out_rmse(fit_v + add_v, yv, rows.w_valid) if valid else None
             )
+            epochs_left -= epochs
             if auto and not new * STAGE_GAIN <= score:
                 self.stage_scales_.pop()
                 self.stage_nets_.pop()

@@ -34,7 +34,9 @@ def plan_for(n_train, n_outputs=19, n_inputs=50, **params):
         ("adamw", 200_000, (128, 128, 128), 230),  # cap 238 > the step rule
         ("adamw", 200_000, (192, 192, 192), 114),  # 2.0e12 / (200,000 x 87,571)
         ("adamw", 2_000_000, (128, 128, 128), 23),
-        ("lbfgs", 100_000, (8,), 200),
+        # L-BFGS: 200 epochs, fewer beyond its work cap (579 parameters here).
+        ("lbfgs", 4_000, (8,), 200),
+        ("lbfgs", 100_000, (8,), 43),  # 2.5e9 / (100,000 x 579)
     ],
 )
 def test_max_epochs_auto(optimizer, n_train, hidden, expected):
@@ -77,6 +79,33 @@ def test_auto_architecture_widens_for_large_data(
         warnings.simplefilter("error")  # "auto" never warns about emulation
         plan = plan_for(n_train, n_outputs, multi_output=multi_output, device="cpu")
     assert (plan.hidden_layer_sizes, plan.precision) == (layers, precision)
+
+
+@pytest.mark.parametrize(
+    ("n_train", "layers", "optimizer"),
+    [
+        # 3 inputs, 1 output: 33,537 parameters at width 128, 8,769 at 64,
+        # 2,273 at 32; L-BFGS takes the widest within 2e7 row x parameters.
+        (500, (128, 128, 128), "lbfgs"),
+        (2_000, (64, 64, 64), "lbfgs"),
+        (7_500, (32, 32, 32), "lbfgs"),
+        # Beyond the narrowest: AdamW on the default width.
+        (9_000, (128, 128, 128), "adamw"),
+    ],
+)
+def test_auto_architecture_narrows_to_keep_lbfgs(n_train, layers, optimizer):
+    plan = plan_for(n_train, n_outputs=1, n_inputs=3)
+    assert (plan.hidden_layer_sizes, plan.optimizer) == (layers, optimizer)
+    assert plan.hidden_layer_sizes == sknnfit._auto._auto_layers(
+        "auto", False, n_train, 3, 1
+    )
+
+
+def test_auto_architecture_keeps_the_default_width_for_a_chosen_optimizer():
+    plan = plan_for(7_500, n_outputs=1, n_inputs=3, optimizer="lbfgs")
+    assert plan.hidden_layer_sizes == (128, 128, 128)
+    plan = plan_for(500, n_outputs=1, n_inputs=3, optimizer="adamw")
+    assert plan.hidden_layer_sizes == (128, 128, 128)
 
 
 def test_explicit_architecture_is_kept_on_large_data(monkeypatch):

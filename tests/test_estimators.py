@@ -1,6 +1,7 @@
 """Behaviour of NNRegressor: sklearn integration, shapes, dtypes, training records."""
 
 import copy
+import dataclasses
 import warnings
 
 import numpy as np
@@ -843,6 +844,66 @@ def test_auto_stages_stop_on_noise(monkeypatch):
     X_new = np.random.default_rng(2).uniform(-np.pi, np.pi, (300, 1))
     y_new = np.sin(X_new[:, 0]) + np.random.default_rng(3).normal(0, 0.2, 300)
     assert model._looks_like_noise(X_new, (y_new - model.predict(X_new))[:, None])
+
+
+def _plans_trained(monkeypatch):
+    """Record the plan of every network ``train_net`` trains."""
+    import sknnfit.training as training
+
+    plans = []
+    train_net = training.train_net
+
+    def recording(plan, *args, **kwargs):
+        net, record = train_net(plan, *args, **kwargs)
+        plans.append((plan, record))
+        return net, record
+
+    monkeypatch.setattr(training, "train_net", recording)
+    return plans
+
+
+def test_auto_stages_share_the_first_stages_epochs(monkeypatch):
+    plans = _plans_trained(monkeypatch)
+    X, y = _clean_sin()
+    model = NNRegressor((32,), max_epochs=150, guard=False, random_state=0)
+    model.fit(X, y)
+    assert len(plans) >= 2, "the clean sine should converge and try a stage"
+    used = 0
+    for plan, record in plans:
+        assert plan.max_epochs == 150 - used
+        used += record.n_epochs
+    assert used <= 150
+    # An int: every stage trains for max_epochs.
+    plans.clear()
+    NNRegressor((32,), max_epochs=150, n_stages=2, guard=False, random_state=0).fit(
+        X, y
+    )
+    assert [plan.max_epochs for plan, _ in plans] == [150, 150]
+
+
+def test_auto_stages_need_two_patiences_of_epochs_left(monkeypatch):
+    import sknnfit.training as training
+
+    train_net = training.train_net
+    calls = []
+
+    def first_uses_almost_all(plan, *args, **kwargs):
+        net, record = train_net(plan, *args, **kwargs)
+        calls.append(plan)
+        if len(calls) == 1:
+            # Stopped early, but with fewer than two patiences left.
+            left = 2 * plan.patience - 1
+            curve = [1.0] * (plan.max_epochs - left)
+            record = dataclasses.replace(
+                record, loss_curve=curve, stop="early_stopping"
+            )
+        return net, record
+
+    monkeypatch.setattr(training, "train_net", first_uses_almost_all)
+    X, y = _clean_sin()
+    model = NNRegressor((32,), max_epochs=150, guard=False, random_state=0)
+    model.fit(X, y)
+    assert len(calls) == 1 and model.stage_nets_ == []
 
 
 def _noisy_smooth(seed=0):

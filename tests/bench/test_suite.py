@@ -164,3 +164,20 @@ def test_suite_report_counts_rounding_ties_and_sums_the_groups():
     assert cells == ["2", "1", "2", "2"]  # problems, at or below, 1.05x, 1.1x
     total = [c.strip() for c in lines["all"].split("|")[2:8]]
     assert total == ["3", "2", "3", "3", "10", "40"]  # medians over problems
+
+
+def test_suite_report_gives_the_slowest_single_fit():
+    slow = _rows("formulas", "smooth", {"nn": 3.8e-4, "poly": 3.7e-4}, 70.0)
+    for row in slow:
+        row["seed"] = 1
+    df = pd.DataFrame(
+        _rows("formulas", "smooth", {"nn": 3.8e-4, "poly": 3.7e-4}, 40.0)
+        + slow
+        + _rows("real", "table", {"nn": 0.5, "poly": 0.6}, 10.0)
+    )
+    summary = suite_report(df).split("## Per problem")[0]
+    rows = [line for line in summary.splitlines() if line.startswith("| ")]
+    lines = {line.split("|")[1].strip(): line for line in rows}
+    # The median over seeds is 55 s; the slowest single fit 70 s.
+    assert [c.strip() for c in lines["formulas"].split("|")[6:9]] == ["55", "55", "70"]
+    assert [c.strip() for c in lines["all"].split("|")[6:9]] == ["32.5", "55", "70"]
