@@ -351,7 +351,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         One entry per stage kept: ``"validation_rmse"`` (held-out RMSE of the
         model up to it, in standard deviations of y; None without held-out
         rows), ``"seconds"`` (its training time; the first stage's counts the
-        fit from its start) and ``"epochs"`` (of its first network).
+        fit from its start) and ``"epochs"`` (the most any of its networks ran).
     stage_scales_, stage_nets_ : list
         For each stage after the first: the scale of its residual
         (standardised units, per output) and its nets, as ``nets_``.
@@ -1005,11 +1005,13 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             else None
         )
         score = self._held_out_rmse(fit_v, yv, rows.w_valid) if valid else None
+        # A stage's epochs: the most any of its networks ran (one per group).
+        used = max(r.n_epochs for r in records)
         self.stages_ = [
             {
                 "validation_rmse": score,
                 "seconds": time.monotonic() - start,
-                "epochs": self.n_epochs_,
+                "epochs": used,
             }
         ]
         auto = self.n_stages == "auto"
@@ -1018,7 +1020,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         )
         # "auto": the stages share the first's max_epochs, so that trying them
         # costs at most one more full training (the last, discarded, trial).
-        epochs_left = plan.max_epochs - max(r.n_epochs for r in records)
+        epochs_left = plan.max_epochs - used
         for _ in range(1, n_stages):
             began = time.monotonic()
             if plan.max_epochs == 0 or self._time_share(start, 1) == 0.0:
