@@ -57,12 +57,23 @@ AUTO_EPOCHS = (200, 400)
 #: about 45 s of one x86-64 core (3x32 on 6,000 rows: 170 epochs).
 LBFGS_WORK = 2.5e9
 
-#: ... and at most this many row x parameter passes (training rows x network
-#: parameters x epochs): about 2 minutes of a 2-core x86-64 CPU.
-AUTO_WORK = 2.0e12
+#: ... and within a time budget: by a cost model of one x86-64 core (measured
+#: here for 3 layers of 64-192 units, batches of 64-1024 rows), a step takes
+#: STEP_SECONDS plus ROW_PARAMETER_SECONDS per batch row x network parameter
+#: (the first is the per-step cost of PyTorch's kernels and the optimizer,
+#: which small batches pay in full) ...
+STEP_SECONDS = 1.9e-3
+ROW_PARAMETER_SECONDS = 1.65e-10
 
-#: precision="bfloat16" raises that cap by this factor: where bfloat16 is native,
-#: a mixed-precision epoch costs about 1/1.5 of a float32 one.
+#: ... and a network trains for at most SECONDS_PER_ROW per training row, but
+#: never less than MIN_SECONDS nor more than MAX_SECONDS of that model: time
+#: that grows with the data (16,000 rows: 48 s; 100,000 rows: 300 s).
+SECONDS_PER_ROW = 3e-3
+MIN_SECONDS = 40.0
+MAX_SECONDS = 360.0
+
+#: precision="bfloat16" divides the per-row cost by this factor: where bfloat16
+#: is native, a mixed-precision epoch costs about 1/1.5 of a float32 one.
 BFLOAT16_SPEEDUP = 1.5
 
 #: hidden_layer_sizes="auto" and precision="auto": a network that learns at
@@ -183,7 +194,7 @@ def make_plan(
         max_epochs = 0
     elif params["max_epochs"] == "auto":
         max_epochs = _auto_epochs(
-            optimizer, precision, n_train, batch_size, n_train * n_parameters
+            optimizer, precision, n_train, batch_size, n_parameters
         )
     else:
         max_epochs = int(params["max_epochs"])
@@ -301,16 +312,29 @@ def _batch_size(batch_size, optimizer, n_train):
     return int(min(batch_size, n_train))
 
 
-def _auto_epochs(optimizer, precision, n_train, batch_size, work_per_epoch):
-    """``max_epochs="auto"``: steps for the schedule, capped by the work limit."""
+def _auto_epochs(optimizer, precision, n_train, batch_size, n_parameters):
+    """``max_epochs="auto"``: steps for the schedule, within the time budget."""
     if optimizer == "lbfgs":
-        return int(max(1, min(AUTO_EPOCHS[0], LBFGS_WORK // work_per_epoch)))
+        work = n_train * n_parameters
+        return int(max(1, min(AUTO_EPOCHS[0], LBFGS_WORK // work)))
     steps_per_epoch = math.ceil(n_train / batch_size)
     epochs = min(
         AUTO_EPOCHS[1], max(AUTO_EPOCHS[0], math.ceil(AUTO_STEPS / steps_per_epoch))
     )
+    seconds = epoch_seconds(steps_per_epoch, batch_size, n_parameters, precision)
+    return int(max(1, min(epochs, time_budget(n_train) // seconds)))
+
+
+def time_budget(n_train):
+    """Seconds of the cost model a network trains for with ``max_epochs="auto"``."""
+    return min(MAX_SECONDS, max(MIN_SECONDS, SECONDS_PER_ROW * n_train))
+
+
+def epoch_seconds(steps_per_epoch, batch_size, n_parameters, precision="float32"):
+    """Seconds of one first-order epoch by the cost model (see STEP_SECONDS)."""
     speedup = BFLOAT16_SPEEDUP if precision == "bfloat16" else 1.0
-    return int(max(1, min(epochs, (AUTO_WORK * speedup) // work_per_epoch)))
+    per_row = ROW_PARAMETER_SECONDS * batch_size * n_parameters / speedup
+    return steps_per_epoch * (STEP_SECONDS + per_row)
 
 
 #: patience="auto": epochs without progress before early stopping. An L-BFGS

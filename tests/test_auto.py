@@ -25,15 +25,18 @@ def plan_for(n_train, n_outputs=19, n_inputs=50, **params):
 @pytest.mark.parametrize(
     ("optimizer", "n_train", "hidden", "expected"),
     [
-        # A small network: only the step rule binds (batches of 1024 rows).
+        # A small network: the step rule binds (batches of 1024 rows) ...
         ("adamw", 100_000, (8,), 400),  # 98 steps per epoch: capped at 400
         ("adamw", 200_000, (8,), 230),  # 196 steps: 45,000 / 196 rounded up
-        ("adamw", 1_000_000, (8,), 200),  # 977 steps: never fewer than 200...
-        # ... unless the work cap binds: 50 inputs, 19 outputs, 42,003 parameters
-        # (87,571 with three layers of 192).
-        ("adamw", 200_000, (128, 128, 128), 230),  # cap 238 > the step rule
-        ("adamw", 200_000, (192, 192, 192), 114),  # 2.0e12 / (200,000 x 87,571)
-        ("adamw", 2_000_000, (128, 128, 128), 23),
+        # ... until the time budget does: 360 s / (977 steps x 2.0 ms).
+        ("adamw", 1_000_000, (8,), 184),
+        # 50 inputs, 19 outputs: 42,003 parameters (87,571 with three layers of
+        # 192); a step of 1024 rows is 1.9 ms + 1.65e-10 s x 1024 x parameters.
+        ("adamw", 10_000, (128, 128, 128), 400),  # 40 s / (10 x 9.0 ms) > 400
+        ("adamw", 20_000, (128, 128, 128), 333),  # 60 s / (20 x 9.0 ms)
+        ("adamw", 200_000, (128, 128, 128), 204),  # 360 s / (196 x 9.0 ms)
+        ("adamw", 200_000, (192, 192, 192), 110),  # 360 s / (196 x 16.7 ms)
+        ("adamw", 2_000_000, (128, 128, 128), 20),
         # L-BFGS: 200 epochs, fewer beyond its work cap (579 parameters here).
         ("lbfgs", 4_000, (8,), 200),
         ("lbfgs", 100_000, (8,), 43),  # 2.5e9 / (100,000 x 579)
@@ -46,14 +49,30 @@ def test_max_epochs_auto(optimizer, n_train, hidden, expected):
     assert given.max_epochs == 7
 
 
+@pytest.mark.parametrize("n_train", [2_000, 16_000, 60_000, 200_000, 2_000_000])
+def test_max_epochs_auto_stays_within_a_time_budget_that_grows_with_the_data(n_train):
+    from sknnfit._auto import MAX_SECONDS, MIN_SECONDS, epoch_seconds, time_budget
+
+    plan = plan_for(n_train, hidden_layer_sizes=(128, 128, 128), optimizer="adamw")
+    n_parameters = 50 * 128 + 128 + 2 * (128 * 128 + 128) + 128 * 19 + 19
+    steps = -(-n_train // plan.batch_size)
+    spent = plan.max_epochs * epoch_seconds(steps, plan.batch_size, n_parameters)
+    budget = time_budget(n_train)
+    assert MIN_SECONDS <= budget <= MAX_SECONDS
+    assert spent <= budget
+    # One more pass would exceed it, unless the step rule stopped first.
+    assert plan.max_epochs == 400 or spent + spent / plan.max_epochs > budget
+    assert time_budget(2 * n_train) >= budget
+
+
 def test_max_epochs_auto_allows_more_work_in_bfloat16():
     params = {"hidden_layer_sizes": (192, 192, 192), "optimizer": "adamw"}
     params["batch_size"] = 1024
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # emulated bfloat16 here
-        # 1.5 x 2.0e12 / (200,000 rows x 87,571 parameters), below the step rule.
-        assert plan_for(200_000, precision="bfloat16", **params).max_epochs == 171
-    assert plan_for(200_000, precision="float32", **params).max_epochs == 114
+        # The per-row cost / 1.5: 360 s / (196 x (1.9 + 14.8 / 1.5) ms).
+        assert plan_for(200_000, precision="bfloat16", **params).max_epochs == 156
+    assert plan_for(200_000, precision="float32", **params).max_epochs == 110
 
 
 @pytest.mark.parametrize(
