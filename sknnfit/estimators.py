@@ -239,7 +239,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         weights, the optimizer and the loss stay in float32, and predictions are
         computed at full precision. On GPUs from Ampere on and on CPUs with
         AVX512-BF16 or AMX an epoch is faster, so ``max_epochs="auto"`` allows
-        more passes in the same time budget; elsewhere bfloat16 is emulated and ``fit`` warns.
+        more passes in the same time budget; elsewhere bfloat16 is emulated and
+        ``fit`` warns.
         It costs accuracy where small relative errors matter. ``"auto"``:
         bfloat16 for the large data that gets the wide network of
         ``hidden_layer_sizes="auto"``, if the device computes it natively;
