@@ -846,6 +846,43 @@ def test_auto_stages_stop_on_noise(monkeypatch):
     assert model._looks_like_noise(X_new, (y_new - model.predict(X_new))[:, None])
 
 
+def _stage_judge():
+    model = NNRegressor()
+    model.y_scale_ = np.ones(1)
+    return model
+
+
+def test_a_stage_is_kept_when_the_held_out_rows_show_its_gain_clearly():
+    rng = np.random.default_rng(0)
+    yv = rng.normal(size=(2000, 1))
+    before = yv + rng.normal(0, 0.1, yv.shape)
+    assert _stage_judge()._stage_helps(before, yv + 0.5 * (before - yv), yv, None)
+    # 1.05x lower RMSE on every row: clear, but below STAGE_GAIN.
+    assert not _stage_judge()._stage_helps(before, yv + (before - yv) / 1.05, yv, None)
+
+
+def test_a_stage_fitted_to_noise_is_not_kept():
+    rng = np.random.default_rng(1)
+    truth = rng.normal(size=(2000, 1))
+    yv = truth + rng.normal(0, 0.3, truth.shape)  # held-out targets with noise
+    wiggle = rng.normal(0, 0.1, truth.shape)  # what a stage learnt from noise
+    assert not _stage_judge()._stage_helps(truth, truth + wiggle, yv, None)
+
+
+def test_a_gain_on_one_held_out_row_is_not_clear():
+    yv = np.zeros((50, 1))
+    before = np.full((50, 1), 0.01)
+    before[0] = 10.0
+    after = before.copy()
+    after[0] = 0.01  # the RMSE falls 300-fold, all of it on one row
+    judge = _stage_judge()
+    assert judge._held_out_rmse(after, yv) * 100 < judge._held_out_rmse(before, yv)
+    assert not judge._stage_helps(before, after, yv, None)
+    # A 10-fold fall on every row is clear.
+    spread = np.random.default_rng(2).uniform(0.5, 1.5, (50, 1))
+    assert judge._stage_helps(0.01 * spread, 0.001 * spread, yv, None)
+
+
 def _plans_trained(monkeypatch):
     """Record the plan of every network ``train_net`` trains."""
     import sknnfit.training as training
