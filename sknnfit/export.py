@@ -70,8 +70,11 @@ def export_onnx(estimator, path=None):
     Notes
     -----
     The graph does not check its inputs and does not warn: rows outside the
-    training box, and values <= 0 in log-transformed columns (they give NaN),
-    are the caller's to check, as are non-finite predictions.
+    training box, values <= 0 in the columns ``input_transform="log"`` replaces
+    by their log (they give NaN; ``predict`` raises) and non-finite predictions
+    are the caller's to check. Values <= 0 in the columns whose log
+    ``input_transform="auto"`` appends become the column's training minimum,
+    as in ``predict`` (which warns).
 
     Examples
     --------
@@ -220,6 +223,8 @@ def _nn_regressor(g, est, x):
             f"input_transformer_ ({type(est.input_transformer_).__name__}) is not "
             "one make_input_transformer builds; export_onnx cannot read it."
         )
+    if inputs.append and inputs.log_columns:
+        x = _floor_log_columns(g, est, x, inputs.log_columns)
     xt = _input_transform(g, inputs, x, est.n_features_in_)
     base = None
     if est.base_ is not None:
@@ -246,6 +251,20 @@ def _nn_regressor(g, est, x):
         out = g.op("Mul", g.columns(x, 0, 1), g.const(np.zeros(est.n_outputs_)))
     out = g.op("Mul", out, g.const(est.y_scale_))
     return g.op("Add", out, g.const(est.y_mean_))
+
+
+def _floor_log_columns(g, est, x, cols):
+    """Values <= 0 of appended-log columns become the column's training minimum.
+
+    What ``NNRegressor.predict`` does to them (with a warning the graph cannot
+    give): their log is an input of the network, undefined at 0.
+    """
+    is_log = np.zeros(est.n_features_in_, dtype=bool)
+    is_log[list(cols)] = True
+    floor = np.where(is_log, est.x_min_, 0.0)
+    low = g.op("LessOrEqual", x, g.const(0.0))
+    bad = g.op("And", low, g.const(is_log, dtype=bool))
+    return g.op("Where", bad, g.const(floor), x)
 
 
 def _input_transform(g, inputs, x, n_features):

@@ -92,6 +92,22 @@ def test_input_transforms_with_log_columns(small_nn, input_transform):
     _assert_same(_onnx_predict(model, X_new), model.predict(X_new))
 
 
+def test_values_at_or_below_zero_in_an_appended_log_column_predict_as_predict(
+    small_nn,
+):
+    X, y = _data(positive=True)
+    X[:, 2] *= 1000
+    model = _fit(small_nn, X, y, base="poly2")  # input_transform="auto"
+    assert 2 in model.log_columns_
+    X_new = _data(n=50, positive=True, seed=1)[0] * [1, 1, 1000]
+    X_new[:5, 2] = [0.0, -1.0, -1e3, 1e-300, model.x_min_[2] / 2]
+    with pytest.warns(ExtrapolationWarning, match="values <= 0"):
+        expected = model.predict(X_new)
+    got = _onnx_predict(model, X_new)
+    assert np.isfinite(got).all()
+    _assert_same(got, expected)
+
+
 def test_base_alone_when_the_network_is_not_used(small_nn):
     from sknnfit import _inference
 
