@@ -284,6 +284,9 @@ def test_python_m_sknnfit_exits_130_on_ctrl_c(tmp_path):
     """A real SIGINT in a subprocess: status 130, partial results, no traceback."""
     code = (
         "import signal, sys\n"
+        # A shell's background job starts with SIGINT ignored; a terminal's
+        # Ctrl-C reaches Python's own handler.
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from sklearn.ensemble import HistGradientBoostingRegressor as H\n"
         "H.fit = lambda self, X, y: signal.raise_signal(signal.SIGINT)\n"
         "from sknnfit.cli import main\n"
