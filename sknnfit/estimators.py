@@ -1079,17 +1079,14 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             self.stage_nets_.append(nets)
             add = scale * self._stage_output(nets, rows.X)
             add_v = scale * self._stage_output(nets, rows.X_valid) if valid else None
-            new = (
-                self._held_out_rmse(fit_v + add_v, yv, rows.w_valid) if valid else None
-            )
+            after_v = fit_v + add_v if valid else None
+            new = self._held_out_rmse(after_v, yv, rows.w_valid) if valid else None
             epochs_left -= epochs
-            if auto and not self._stage_helps(fit_v, fit_v + add_v, yv, rows.w_valid):
+            if auto and not self._stage_helps(fit_v, after_v, yv, rows.w_valid):
                 self.stage_scales_.pop()
                 self.stage_nets_.pop()
                 break
-            fit, score = fit + add, new
-            if valid:
-                fit_v = fit_v + add_v
+            fit, fit_v, score = fit + add, after_v, new
             self.stages_.append(
                 {
                     "validation_rmse": new,
@@ -1112,9 +1109,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             return False
         live = self.y_scale_ > 0
         fall = np.mean(((before - yv) ** 2 - (after - yv) ** 2)[:, live], axis=1)
-        w = np.ones(len(fall)) if w is None else w
+        w, n_eff = _effective_rows(w, len(fall))
         mean = np.average(fall, weights=w)
-        n_eff = w.sum() ** 2 / np.sum(w**2)
         spread = np.sqrt(np.average((fall - mean) ** 2, weights=w) / n_eff)
         return bool(mean >= STAGE_T * spread)
 
@@ -1229,9 +1225,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         """
         gap = network - closed
         resid = yv - closed
-        if w is None:
-            w = np.ones(len(yv))
-        n_eff = w.sum() ** 2 / np.sum(w**2)
+        w, n_eff = _effective_rows(w, len(yv))
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             num = np.average(gap * resid, axis=0, weights=w)
             den = np.average(gap**2, axis=0, weights=w)
@@ -1335,6 +1329,12 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             # Fitted on a GPU, loaded where there is none: predict on the CPU.
             for _, net in getattr(self, "nets_", [(None, self.net_)]):
                 self.device_ = place_net(net, device)
+
+
+def _effective_rows(w, n_rows):
+    """Row weights (ones for None) and their effective count, (sum w)^2 / sum w^2."""
+    w = np.ones(n_rows) if w is None else w
+    return w, w.sum() ** 2 / np.sum(w**2)
 
 
 def _checked_targets(y, n_rows, n_outputs, name):
