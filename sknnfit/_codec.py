@@ -308,10 +308,31 @@ def decode_nnregressor(meta, dec, prefix=""):
 
         plan = fitted_plan(est)
         est.stage_nets_ = [
-            _rebuilt(plan, *part, dec, f"stage {k + 2} net")
+            _rebuilt(_stage_plan(est, plan, k), *part, dec, f"stage {k + 2} net")
             for k, part in enumerate(stage_parts)
         ]
     return est
+
+
+def _stage_plan(est, plan, k):
+    """The plan of stage ``k + 2``: the first's, with the stage's activation.
+
+    ``stages_`` records each stage's activation; files written before it did
+    built every stage with the first one's.
+    """
+    import dataclasses
+
+    from ._options import ACTIVATIONS
+
+    records = getattr(est, "stages_", [])
+    record = records[k + 1] if k + 1 < len(records) else {}
+    activation = record.get("activation", plan.activation)
+    if activation not in ACTIVATIONS:
+        raise ValueError(
+            f"the file names {activation!r} as the activation of stage {k + 2}; "
+            f"sknnfit builds {ACTIVATIONS}"
+        )
+    return dataclasses.replace(plan, activation=activation)
 
 
 def _rebuild_transformers(est, meta, dec):
