@@ -58,10 +58,6 @@ def _class_table():
     classes = [MLP, TensorBatchIterator, Dataset]
     classes += [make_criterion(name)[0] for name in LOSSES]
     classes += [optimizer_spec(name, 1e-3, 0.0, "cpu")[0] for name in OPTIMIZERS]
-    # Files written before RelativeLBFGS name PyTorch's own L-BFGS.
-    import torch
-
-    classes.append(torch.optim.LBFGS)
     table = {_class_name(c): c for c in classes}
     # Files written before the training package was split name its classes by
     # their old modules.

@@ -72,14 +72,15 @@ STAGE_NOISE_SHARE = 0.9
 #: this many times the patience: room for a stage to stop on its own.
 MIN_STAGE_PATIENCES = 2
 
-#: The stages after the first are sine networks (SIREN's initialisation): what
-#: a network leaves on noise-free data oscillates, with many sign changes, and
-#: a fresh SiLU or tanh network starts orthogonal to it and stalls at its
-#: initial loss. Measured on the residual of clean sin(x)'s first network
-#: (seed 0, three initialisations, 60 L-BFGS epochs): relative MSE 1e-6 to
-#: 2e-6 with sines, 4e-6 to 4e-5 with tanh, 1.4e-3 or no progress at all
-#: (twice in three) with SiLU.
-STAGE_ACTIVATION = "sin"
+#: A stage whose network of the first one's activation does not clearly help
+#: is tried once more with sine networks (SIREN's initialisation). What a
+#: network leaves on noise-free data oscillates, with many sign changes, and a
+#: fresh SiLU network can start orthogonal to it and stay at its initial loss.
+#: Measured on the residual of clean sin(x)'s first network (seed 0, three
+#: initialisations, 60 L-BFGS epochs): relative MSE 1e-6 to 2e-6 with sines,
+#: 4e-6 to 4e-5 with tanh, 1.4e-3 or no progress at all (twice in three) with
+#: SiLU. On formulas of 2 to 5 inputs SiLU stages were as good or better.
+STAGE_FALLBACK_ACTIVATION = "sin"
 
 #: A polynomial whose held-out RMSE is at most this (in standard deviations of
 #: y) is exact for a float32 network, whose rounding is about 1e-7 relative:
@@ -287,9 +288,13 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         neighbouring rows differs as noise does; 1 without held-out rows. The "auto"
         stages share the first's ``max_epochs``: each trains at most the
         epochs the earlier ones left, and none starts with fewer than two
-        ``patience`` left. An int trains that many, each for ``max_epochs``.
-        Each stage trains as the first does (``max_time`` covers them all);
-        ``stages_`` records them.
+        ``patience`` left. A stage is tried with networks of the first one's
+        activation and, if that does not help, once more with sine networks
+        (``activation="sin"``, SIREN's initialisation), whose features
+        oscillate as a residual does. An int trains that many, each for
+        ``max_epochs``, with the first one's activation. Each stage otherwise
+        trains as the first does (``max_time`` covers them all); ``stages_``
+        records them.
     warm_start : bool, default=False
         As in MLPRegressor: ``fit`` on a fitted model continues training its
         networks from their weights on the new data, with the fitted input
@@ -372,7 +377,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         One entry per stage kept: ``"validation_rmse"`` (held-out RMSE of the
         model up to it, in standard deviations of y; None without held-out
         rows), ``"seconds"`` (its training time; the first stage's counts the
-        fit from its start) and ``"epochs"`` (the most any of its networks ran).
+        fit from its start), ``"epochs"`` (the most any of its networks ran),
+        ``"activation"`` (its networks') and ``"stop"`` (why the network that
+        ran longest stopped: ``"max_epochs"``, ``"early_stopping"``,
+        ``"max_time"``, ...).
     stage_scales_, stage_nets_ : list
         For each stage after the first: the scale of its residual
         (standardised units, per output) and its nets, as ``nets_``.
@@ -667,7 +675,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         for name, value in plan.attributes().items():
             setattr(self, name, value)
         data = self._training_data(rows)
-        records = self._train(plan, data, rng, start, self._stall(rows))
+        records = self._train(plan, data, rng, start)
         self._record(records)
         if not self.interrupted_:
             self._add_stages(plan, data, rows, rng, start, records)
@@ -955,11 +963,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             )
         return TrainData(**arrays)
 
-    def _train(self, plan, data, rng, start, stall=None):
+    def _train(self, plan, data, rng, start):
         """Train the plan's networks into ``nets_``; their training records.
 
-        With ``max_time``, each network gets an equal share of what is left;
-        ``stall`` is :func:`~sknnfit.training.train_net`'s.
+        With ``max_time``, each network gets an equal share of what is left.
         """
         from ._device import torch_threads
         from .training import train_net
@@ -970,9 +977,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             for i, group in enumerate(plan.groups):
                 seed = int(rng.randint(np.iinfo(np.int32).max))
                 seconds = self._time_share(start, len(plan.groups) - i)
-                net, record = train_net(
-                    plan, data, group, seed, max_time=seconds, stall=stall
-                )
+                net, record = train_net(plan, data, group, seed, max_time=seconds)
                 self.nets_.append((list(group), net))
                 records.append(record)
                 if record.interrupted:
@@ -1002,26 +1007,22 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         """Fit further networks to what the earlier stages leave (``n_stages``).
 
         Each stage learns the residual of the model so far on the training
-        rows, scaled to unit size, with :data:`STAGE_ACTIVATION` networks.
-        With ``n_stages="auto"`` stages are tried only after networks that
-        stopped on their held-out loss, early or because they stalled
-        (:meth:`_stall`; ``records`` say so: one that ran out of epochs would
-        gain more from more epochs),
-        they share the first stage's ``max_epochs`` (a stage trains at most
+        rows, scaled to unit size. With ``n_stages="auto"`` stages are tried
+        only after networks that stopped on their held-out loss (``records``
+        say so: one that ran out of epochs would gain more from more epochs),
+        they share the first stage's ``max_epochs`` (a trial trains at most
         the epochs the earlier ones left, and none is tried with fewer than
-        :data:`MIN_STAGE_PATIENCES` patiences left), a stage
-        is kept only if it clearly lowers the held-out RMSE
-        (:meth:`_stage_helps`), and the first one that does not ends the
-        search (on noisy data, the residual is noise and no stage is kept); a
-        residual that nearest-neighbour differences call noise
-        (:meth:`_looks_like_noise`) ends it before training; an int trains that
-        many, each for ``max_epochs``. Sets ``stage_scales_``, ``stage_nets_``
-        and ``stages_``.
+        :data:`MIN_STAGE_PATIENCES` patiences left), a stage is kept only if
+        it clearly lowers the held-out RMSE (:meth:`_stage_helps`), trying
+        networks of the first one's activation and then of
+        :data:`STAGE_FALLBACK_ACTIVATION`, and a stage that neither gives ends
+        the search (on noisy data, the residual is noise and no stage is
+        kept); a residual that nearest-neighbour differences call noise
+        (:meth:`_looks_like_noise`) ends it before training. An int trains
+        that many, each for ``max_epochs``, with the first one's activation.
+        Sets ``stage_scales_``, ``stage_nets_`` and ``stages_``.
         """
-        from .training import TrainData, train_net
-
-        converged = all(r.stop in _CONVERGED for r in records)
-        stall = self._stall(rows)
+        converged = all(r.stop == "early_stopping" for r in records)
         self.stage_scales_, self.stage_nets_ = [], []
         valid = rows.X_valid is not None
         yt = self._standardise(rows.y)
@@ -1034,103 +1035,120 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         )
         score = self._held_out_rmse(fit_v, yv, rows.w_valid) if valid else None
         # A stage's epochs: the most any of its networks ran (one per group).
-        used = max(r.n_epochs for r in records)
+        used = _longest(records).n_epochs
         self.stages_ = [
             {
                 "validation_rmse": score,
                 "seconds": time.monotonic() - start,
                 "epochs": used,
                 "activation": plan.activation,
+                "stop": _longest(records).stop,
             }
         ]
         auto = self.n_stages == "auto"
         n_stages = (
             (MAX_AUTO_STAGES if valid and converged else 1) if auto else self.n_stages
         )
+        activations = [plan.activation]
+        if auto and plan.activation != STAGE_FALLBACK_ACTIVATION:
+            activations.append(STAGE_FALLBACK_ACTIVATION)
         # "auto": the stages share the first's max_epochs, so that trying them
-        # costs at most one more full training (the last, discarded, trial).
+        # costs at most one more full training (the discarded trials).
         epochs_left = plan.max_epochs - used
         for _ in range(1, n_stages):
-            began = time.monotonic()
             if plan.max_epochs == 0 or self._time_share(start, 1) == 0.0:
                 break
-            stage_plan = dataclasses.replace(plan, activation=STAGE_ACTIVATION)
-            if auto:
-                if epochs_left < MIN_STAGE_PATIENCES * plan.patience:
-                    break
-                stage_plan = dataclasses.replace(stage_plan, max_epochs=epochs_left)
-            residual = yt - fit
             # Held-out rows: the networks have not fitted their noise.
             if auto and valid and self._looks_like_noise(rows.X_valid, yv - fit_v):
                 break
+            residual = yt - fit
             scale = np.maximum(
                 np.sqrt(np.average(residual**2, axis=0, weights=rows.w)), 1e-12
             )
-            arrays = {
-                "X": data.X,
-                "y": (residual / scale).astype(self._train_dtype()),
-                "weight": data.weight,
-            }
-            if valid:
-                arrays.update(
-                    X_valid=data.X_valid,
-                    y_valid=((yv - fit_v) / scale).astype(self._train_dtype()),
-                    weight_valid=data.weight_valid,
+            stage_data = self._stage_data(
+                data, residual / scale, (yv - fit_v) / scale if valid else None
+            )
+            kept = None
+            for activation in activations:
+                began = time.monotonic()
+                stage_plan = dataclasses.replace(plan, activation=activation)
+                if auto:
+                    if epochs_left < MIN_STAGE_PATIENCES * plan.patience:
+                        break
+                    stage_plan = dataclasses.replace(stage_plan, max_epochs=epochs_left)
+                nets, stage_records = self._train_stage(
+                    stage_plan, stage_data, rng, start
                 )
-            stage_data = TrainData(**arrays)
-            nets, interrupted, epochs = [], False, 0
-            for i, group in enumerate(plan.groups):
-                seconds = self._time_share(start, len(plan.groups) - i)
-                seed = int(rng.randint(np.iinfo(np.int32).max))
-                net, record = train_net(
-                    stage_plan, stage_data, group, seed, max_time=seconds, stall=stall
+                add = scale * self._stage_output(nets, rows.X)
+                after_v = (
+                    fit_v + scale * self._stage_output(nets, rows.X_valid)
+                    if valid
+                    else None
                 )
-                nets.append((list(group), net))
-                epochs = max(epochs, record.n_epochs)
-                converged = converged and record.stop in _CONVERGED
-                if record.interrupted:
-                    interrupted = True
+                epochs_left -= _longest(stage_records).n_epochs
+                interrupted = stage_records[-1].interrupted
+                if (
+                    interrupted
+                    or not auto
+                    or self._stage_helps(fit_v, after_v, yv, rows.w_valid)
+                ):
+                    kept = (nets, stage_records, add, after_v, began)
                     break
+            if kept is None:
+                break
+            nets, stage_records, add, after_v, began = kept
             self.stage_scales_.append(scale)
             self.stage_nets_.append(nets)
-            add = scale * self._stage_output(nets, rows.X)
-            add_v = scale * self._stage_output(nets, rows.X_valid) if valid else None
-            after_v = fit_v + add_v if valid else None
-            new = self._held_out_rmse(after_v, yv, rows.w_valid) if valid else None
-            epochs_left -= epochs
-            if auto and not self._stage_helps(fit_v, after_v, yv, rows.w_valid):
-                self.stage_scales_.pop()
-                self.stage_nets_.pop()
-                break
-            fit, fit_v, score = fit + add, after_v, new
+            fit, fit_v = fit + add, after_v
+            longest = _longest(stage_records)
             self.stages_.append(
                 {
-                    "validation_rmse": new,
+                    "validation_rmse": (
+                        self._held_out_rmse(fit_v, yv, rows.w_valid) if valid else None
+                    ),
                     "seconds": time.monotonic() - began,
-                    "epochs": epochs,
-                    "activation": STAGE_ACTIVATION,
+                    "epochs": longest.n_epochs,
+                    "activation": stage_plan.activation,
+                    "stop": longest.stop,
                 }
             )
-            if interrupted or (auto and not converged):
+            converged = converged and all(
+                r.stop == "early_stopping" for r in stage_records
+            )
+            if stage_records[-1].interrupted or (auto and not converged):
                 break
 
-    def _stall(self, rows):
-        """When a network counts as stalled, for ``n_stages="auto"``; None if never.
+    def _stage_data(self, data, y, y_valid):
+        """The training arrays of a stage: ``data``'s inputs, targets ``y``."""
+        from .training import TrainData
 
-        Its held-out loss fell by less than :data:`STAGE_GAIN` squared (the
-        RMSE by less than a kept stage must remove) over ``patience`` epochs,
-        and its held-out residual is not noise (:meth:`_looks_like_noise`).
+        dtype = self._train_dtype()
+        arrays = {"X": data.X, "y": y.astype(dtype), "weight": data.weight}
+        if data.X_valid is not None:
+            arrays.update(
+                X_valid=data.X_valid,
+                y_valid=y_valid.astype(dtype),
+                weight_valid=data.weight_valid,
+            )
+        return TrainData(**arrays)
+
+    def _train_stage(self, plan, data, rng, start):
+        """One stage's networks, one per output group, and their records.
+
+        Stops after a network that Ctrl-C interrupted (the last record says so).
         """
-        from .training import Stall
+        from .training import train_net
 
-        if self.n_stages != "auto" or rows.X_valid is None:
-            return None
-        live = self.y_scale_ > 0
-
-        def is_noise(residual, cols):
-            return self._looks_like_noise(rows.X_valid, residual, live[cols])
-
-        return Stall(gain=STAGE_GAIN**2, is_noise=is_noise)
+        nets, records = [], []
+        for i, group in enumerate(plan.groups):
+            seconds = self._time_share(start, len(plan.groups) - i)
+            seed = int(rng.randint(np.iinfo(np.int32).max))
+            net, record = train_net(plan, data, group, seed, max_time=seconds)
+            nets.append((list(group), net))
+            records.append(record)
+            if record.interrupted:
+                break
+        return nets, records
 
     def _stage_helps(self, before, after, yv, w):
         """Whether held-out predictions ``after`` a stage clearly beat ``before``.
@@ -1370,8 +1388,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 self.device_ = place_net(net, device)
 
 
-#: Training records' ``stop`` of a network that stopped on its held-out loss.
-_CONVERGED = ("early_stopping", "stalled")
+def _longest(records):
+    """The record of the network that trained the most epochs (the first of ties)."""
+    return max(records, key=lambda record: record.n_epochs)
 
 
 def _effective_rows(w, n_rows):

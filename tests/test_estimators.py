@@ -824,6 +824,29 @@ def test_a_second_stage_fits_what_the_first_left():
     assert err_two < 0.3 * err_one
 
 
+def test_a_stage_of_the_first_activation_that_fails_is_tried_with_sines():
+    # On clean sin(x) the SiLU network's residual oscillates; a fresh SiLU
+    # stage does not fit it, a sine stage does.
+    from sknnfit.modules import Sine
+
+    X, y = _clean_sin()
+    model = NNRegressor((32, 32), guard=False, random_state=0).fit(X, y)
+    assert model.stages_[0]["activation"] == "silu"
+    kinds = [stage["activation"] for stage in model.stages_[1:]]
+    assert "sin" in kinds
+    nets = model.stage_nets_[kinds.index("sin")]
+    assert any(isinstance(m, Sine) for m in nets[0][1].module_.modules())
+    first, last = model.stages_[0], model.stages_[-1]
+    assert last["validation_rmse"] < first["validation_rmse"] / 10
+    assert all(stage["stop"] == "early_stopping" for stage in model.stages_)
+
+
+def test_a_fixed_number_of_stages_keeps_the_first_activation():
+    X, y = _clean_sin(300)
+    model = NNRegressor((16,), n_stages=2, guard=False, random_state=0).fit(X, y)
+    assert [stage["activation"] for stage in model.stages_] == ["silu", "silu"]
+
+
 def test_auto_stages_stop_on_noise(monkeypatch):
     import sknnfit.training as training
 

@@ -16,9 +16,9 @@ from .callbacks import (
 )
 from .losses import WeightedLoss, loss_weights, make_criterion
 from .net import BatchSchedule, FastNet, TensorBatchIterator
-from .optim import RelativeLBFGS, SignAgree, optimizer_spec
-from .run import Stall, TrainData, build_net, continue_net, train_net
-from .stopping import BestWeights, DivergenceRecovery, EarlyStop, StallStop
+from .optim import SignAgree, optimizer_spec
+from .run import TrainData, build_net, continue_net, train_net
+from .stopping import BestWeights, DivergenceRecovery, EarlyStop
 
 __all__ = [
     "LOSSES",
@@ -31,10 +31,7 @@ __all__ = [
     "EarlyStop",
     "FastNet",
     "ProgressBar",
-    "RelativeLBFGS",
     "SignAgree",
-    "Stall",
-    "StallStop",
     "TensorBatchIterator",
     "TrainData",
     "WeightedLoss",

@@ -1,8 +1,6 @@
-"""Optimizers by the ``optimizer`` parameter's names, SignAgree and RelativeLBFGS."""
+"""Optimizers by the ``optimizer`` parameter's names, and SignAgree."""
 
 from __future__ import annotations
-
-import math
 
 import torch
 from torch.optim import Optimizer
@@ -23,7 +21,7 @@ def optimizer_spec(name, lr, weight_decay, device):
         cls = torch.optim.SGD
         kwargs = {"momentum": 0.9, "nesterov": True, "weight_decay": weight_decay}
     elif name == "lbfgs":
-        cls = RelativeLBFGS
+        cls = torch.optim.LBFGS
         # PyTorch's default tolerances stop L-BFGS once gradients fall below 1e-7,
         # long before a smooth fit is as good as float32 allows; let max_epochs
         # decide instead.
@@ -104,61 +102,3 @@ class SignAgree(Optimizer):
                     p.mul_(1.0 - lr * wd)
                 p.sub_(lr * sign * agree)
         return loss
-
-
-class RelativeLBFGS(torch.optim.LBFGS):
-    """L-BFGS that minimises the loss divided by its current level.
-
-    :class:`torch.optim.LBFGS` stores a curvature pair ``(s, y)`` only when
-    ``y @ s > 1e-10``, a threshold in the loss's own units: once a fit's loss
-    has fallen to about 1e-6 of the target's variance, most pairs are dropped,
-    the inverse-Hessian estimate stops improving and the fit stalls. This
-    subclass minimises ``scale * loss`` instead, with ``scale`` set to one over
-    the loss whenever the loss has moved by more than :attr:`RESCALE` times
-    from the level ``scale`` was set at. Rescaling multiplies what PyTorch
-    stored in gradient units (the ``y`` of each pair, the previous gradient
-    and loss) by the change of scale and divides ``1 / (y @ s)`` and the
-    initial Hessian scale by it, so the iterates are those of L-BFGS on an
-    objective of order one; the loss it returns is the unscaled one.
-
-    Parameters are those of :class:`torch.optim.LBFGS`.
-    """
-
-    #: The scale is reset when ``scale * loss`` leaves ``[1 / RESCALE, RESCALE]``.
-    RESCALE = 10.0
-
-    #: ``scale * loss`` of a loss this small or smaller counts as this.
-    MIN_LEVEL = 1e-30
-
-    def step(self, closure):
-        state = self.state[self._params[0]]
-        scale = state.get("loss_scale", 1.0)
-
-        def scaled_closure():
-            loss = closure()
-            with torch.no_grad():
-                for p in self._params:
-                    if p.grad is not None:
-                        p.grad.mul_(scale)
-            return loss * scale
-
-        loss = super().step(scaled_closure) / scale
-        level = state.get("prev_loss")
-        if level is not None and math.isfinite(level) and level > 0:
-            level = max(float(level), self.MIN_LEVEL)
-            if not 1 / self.RESCALE <= level <= self.RESCALE:
-                self._rescale(state, 1.0 / level)
-                state["loss_scale"] = scale / level
-        return loss
-
-    @staticmethod
-    def _rescale(state, k):
-        """Carry the stored curvature over to an objective ``k`` times larger."""
-        for y in state.get("old_dirs", []):
-            y.mul_(k)
-        state["ro"] = [r / k for r in state.get("ro", [])]
-        if "H_diag" in state:
-            state["H_diag"] = state["H_diag"] / k
-        if state.get("prev_flat_grad") is not None:
-            state["prev_flat_grad"].mul_(k)
-        state["prev_loss"] = state["prev_loss"] * k

@@ -22,9 +22,8 @@ class TrainingRecord:
     Attributes
     ----------
     stop : str
-        ``"max_epochs"``, ``"early_stopping"``, ``"stalled"``
-        (:class:`~sknnfit.training.stopping.StallStop`), ``"max_time"``,
-        ``"diverged"`` (too many recoveries) or ``"interrupted"`` (Ctrl-C).
+        ``"max_epochs"``, ``"early_stopping"``, ``"max_time"``, ``"diverged"``
+        (too many recoveries) or ``"interrupted"`` (Ctrl-C).
     max_epochs : int
         Epochs the net was allowed.
     loss_curve : list of float

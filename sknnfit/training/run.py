@@ -35,7 +35,6 @@ from .stopping import (
     BestWeights,
     DivergenceRecovery,
     EarlyStop,
-    StallStop,
     TimeLimit,
     evaluate_loss,
     stop_reason,
@@ -61,7 +60,7 @@ class TrainData:
     weight_valid: np.ndarray | None = None
 
 
-def train_net(plan, data, group, seed, max_time=None, stall=None):
+def train_net(plan, data, group, seed, max_time=None):
     """Build and train one skorch net for the outputs ``group``.
 
     Parameters
@@ -74,10 +73,6 @@ def train_net(plan, data, group, seed, max_time=None, stall=None):
         Seeds the weights and the batch order.
     max_time : float or None, default=None
         Seconds of training allowed (:class:`~sknnfit.training.stopping.TimeLimit`).
-    stall : Stall or None, default=None
-        With a validation set, early stopping and no learning-rate schedule,
-        training also stops when it stalls
-        (:class:`~sknnfit.training.stopping.StallStop`).
 
     Returns
     -------
@@ -101,13 +96,6 @@ def train_net(plan, data, group, seed, max_time=None, stall=None):
         )
     if max_time is not None:
         callbacks.append(("sknnfit_time_limit", TimeLimit(max_time)))
-    if (
-        stall is not None
-        and valid is not None
-        and plan.early_stopping
-        and plan.lr_schedule == "none"
-    ):
-        callbacks.append(("sknnfit_stall", _stall_stop(stall, plan, data, cols)))
     callbacks += _extra_callbacks(plan, len(data.X), monitor, batch_schedule)
     net = build_net(
         plan,
@@ -123,32 +111,6 @@ def train_net(plan, data, group, seed, max_time=None, stall=None):
         y = _target(data.y, data.weight, cols, plan.device)
         net.fit(X, y)
     return net, _record(net, best, X, y)
-
-
-@dataclasses.dataclass(frozen=True)
-class Stall:
-    """When :func:`train_net` counts a network as stalled.
-
-    ``gain``: the smallest fall of the held-out loss over ``patience`` epochs
-    that is progress; ``is_noise(residual, cols)``: whether a residual on the
-    held-out rows (outputs ``cols``) is noise.
-    """
-
-    gain: float
-    is_noise: object
-
-
-def _stall_stop(stall, plan, data, cols):
-    X = torch.from_numpy(np.ascontiguousarray(data.X_valid)).to(plan.device)
-    y = torch.from_numpy(np.ascontiguousarray(data.y_valid[:, cols])).to(plan.device)
-    return StallStop(
-        "valid_loss",
-        plan.patience,
-        stall.gain,
-        X,
-        y,
-        lambda residual: stall.is_noise(residual, cols),
-    )
 
 
 def continue_net(net, plan, data, group, seed, max_epochs, max_time=None):

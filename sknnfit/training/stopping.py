@@ -1,4 +1,4 @@
-"""When training stops, and which weights it keeps: skorch callbacks.
+"""When training stops, and which weights it keeps: three skorch callbacks.
 
 skorch leaves its training loop on ``KeyboardInterrupt``, whoever raises it (its
 own ``EarlyStopping`` does the same). A callback of this module that ends
@@ -372,78 +372,3 @@ class TimeLimit(Callback):
     def on_epoch_end(self, net, **kwargs):
         if time.monotonic() - self.start_ >= self.seconds:
             stop_training(net, "max_time")
-
-
-class StallStop(Callback):
-    """Stop when the held-out loss falls too slowly, unless what is left is noise.
-
-    For ``n_stages="auto"``: a network whose lowest held-out loss has fallen by
-    less than the factor ``gain`` over the last ``patience`` epochs stops
-    (reason ``"stalled"``), so that the epochs left go to a further stage fitted
-    to its residual, which removes a clear factor or is discarded. Before it
-    stops, ``is_noise`` is asked about the network's residual on the held-out
-    rows: when that is noise, the network is near the noise floor, where a
-    stage has nothing to fit, and it trains on under the ordinary early
-    stopping; the question is asked again ``patience`` epochs later.
-
-    Parameters
-    ----------
-    monitor : str
-        History key of the held-out loss.
-    patience : int
-        Epochs over which the fall is measured.
-    gain : float
-        Smallest fall of the loss over ``patience`` epochs that is not a stall.
-    X_valid, y_valid : torch.Tensor
-        The held-out rows and the network's targets on them.
-    is_noise : callable
-        ``is_noise(residual)``, residual an ndarray of the shape of ``y_valid``:
-        whether the residual is noise.
-    """
-
-    def __init__(self, monitor, patience, gain, X_valid, y_valid, is_noise):
-        self.monitor = monitor
-        self.patience = patience
-        self.gain = gain
-        self.X_valid = X_valid
-        self.y_valid = y_valid
-        self.is_noise = is_noise
-
-    def on_train_begin(self, net, **kwargs):
-        self.lowest_, self.next_check_ = [], self.patience
-
-    def on_epoch_end(self, net, **kwargs):
-        if not _good_epoch(net):
-            return
-        score = float(net.history[-1, self.monitor])
-        self.lowest_.append(min(score, self.lowest_[-1]) if self.lowest_ else score)
-        epoch = len(self.lowest_)
-        if epoch <= self.next_check_:
-            return
-        before, now = self.lowest_[-1 - self.patience], self.lowest_[-1]
-        if not now * self.gain > before:
-            return
-        self.next_check_ = epoch + self.patience
-        if not self.is_noise(self._residual(net)):
-            stop_training(net, "stalled")
-
-    def _residual(self, net):
-        module = net.module_
-        was_training = module.training
-        module.eval()
-        try:
-            with torch.no_grad():
-                pred = torch.cat(
-                    [module(x) for x in torch.split(self.X_valid, PREDICT_BATCH)]
-                )
-                residual = self.y_valid.to(pred.dtype) - pred
-        finally:
-            module.train(was_training)
-        return residual.cpu().numpy().astype(np.float64)
-
-    def __getstate__(self):
-        # A fitted net keeps its callbacks; the held-out rows and the estimator's
-        # check are only needed while training.
-        state = self.__dict__.copy()
-        state.update(X_valid=None, y_valid=None, is_noise=None)
-        return state
