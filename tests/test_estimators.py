@@ -824,21 +824,46 @@ def test_a_second_stage_fits_what_the_first_left():
     assert err_two < 0.3 * err_one
 
 
-def test_a_stage_of_the_first_activation_that_fails_is_tried_with_sines():
-    # On clean sin(x) the SiLU network's residual oscillates; a fresh SiLU
-    # stage does not fit it, a sine stage does.
+def test_auto_stages_are_tried_with_sines_first(monkeypatch):
+    # On clean sin(x) the first network's residual oscillates: a sine stage
+    # fits it.
     from sknnfit.modules import Sine
 
     X, y = _clean_sin()
     model = NNRegressor((32, 32), guard=False, random_state=0).fit(X, y)
     assert model.stages_[0]["activation"] == "silu"
-    kinds = [stage["activation"] for stage in model.stages_[1:]]
-    assert "sin" in kinds
-    nets = model.stage_nets_[kinds.index("sin")]
-    assert any(isinstance(m, Sine) for m in nets[0][1].module_.modules())
-    first, last = model.stages_[0], model.stages_[-1]
-    assert last["validation_rmse"] < first["validation_rmse"] / 10
+    assert model.stages_[1]["activation"] == "sin"
+    module = model.stage_nets_[0][0][1].module_
+    assert any(isinstance(m, Sine) for m in module.modules())
+    first, second = model.stages_[:2]
+    assert second["validation_rmse"] < first["validation_rmse"] / 10
     assert all(stage["stop"] == "early_stopping" for stage in model.stages_)
+
+
+def test_a_sine_stage_that_does_not_help_is_tried_with_the_first_activation(
+    monkeypatch,
+):
+    import sknnfit.training as training
+
+    tried = []
+    train_net = training.train_net
+
+    def spy(plan, *args, **kwargs):
+        tried.append(plan.activation)
+        return train_net(plan, *args, **kwargs)
+
+    monkeypatch.setattr(training, "train_net", spy)
+    # Only a SiLU stage counts as helping here.
+    helps = NNRegressor._stage_helps
+    monkeypatch.setattr(
+        NNRegressor,
+        "_stage_helps",
+        lambda self, *a: tried[-1] == "silu" and helps(self, *a),
+    )
+    X, y = _clean_sin()
+    model = NNRegressor((32, 32), guard=False, random_state=0).fit(X, y)
+    assert tried[:3] == ["silu", "sin", "silu"]
+    assert all(stage["activation"] == "silu" for stage in model.stages_)
 
 
 def test_a_fixed_number_of_stages_keeps_the_first_activation():

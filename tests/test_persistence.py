@@ -1253,3 +1253,58 @@ def test_with_preprocessing_pipeline_round_trips(small_nn, mixed_frame, tmp_path
         assert b'"sknnfit.bench.tabular._as_object"' in zf.read("meta.json")
     other = load(tmp_path / "p.sknnfit")
     np.testing.assert_array_equal(other.predict(X), pipe.predict(X))
+
+
+# ------------------------------------------------------------ stage activations
+
+
+def _two_stage_model(activation=None):
+    """A fitted two-stage model; its second stage's activation set to ``activation``.
+
+    Setting it rebuilds that stage's network with sines (weights kept), as a
+    stage that ``n_stages="auto"`` tried again with sines is.
+    """
+    from sknnfit.modules import MLP
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-np.pi, np.pi, (300, 1))
+    model = NNRegressor((16,), n_stages=2, guard=False, random_state=0)
+    model.fit(X, np.sin(X[:, 0]))
+    if activation is not None:
+        net = model.stage_nets_[0][0][1]
+        n_inputs = net.module_.hidden[0].in_features
+        module = MLP(n_inputs, 1, (16,), activation=activation)
+        module.load_state_dict(net.module_.state_dict())
+        net.module_ = module
+        model.stages_[1]["activation"] = activation
+    return model, X
+
+
+def test_a_sine_stage_saves_and_loads_as_it_predicts(tmp_path):
+    from sknnfit.modules import Sine
+
+    model, X = _two_stage_model("sin")
+    save(model, tmp_path / "m.sknnfit")
+    loaded = load(tmp_path / "m.sknnfit")
+    module = loaded.stage_nets_[0][0][1].module_
+    assert any(isinstance(m, Sine) for m in module.modules())
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_a_file_without_stage_activations_builds_stages_as_the_first(tmp_path):
+    # Files written before stages_ recorded activations.
+    model, X = _two_stage_model()
+    for stage in model.stages_:
+        del stage["activation"]
+    save(model, tmp_path / "m.sknnfit")
+    np.testing.assert_array_equal(
+        load(tmp_path / "m.sknnfit").predict(X), model.predict(X)
+    )
+
+
+def test_a_stage_activation_sknnfit_does_not_build_is_refused(tmp_path):
+    model, _ = _two_stage_model()
+    model.stages_[1]["activation"] = "swish"
+    save(model, tmp_path / "m.sknnfit")
+    with pytest.raises(ValueError, match="'swish' as the activation of stage 2"):
+        load(tmp_path / "m.sknnfit")
