@@ -1037,14 +1037,15 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         )
         score = self._held_out_rmse(fit_v, yv, rows.w_valid) if valid else None
         # A stage's epochs: the most any of its networks ran (one per group).
-        used = _longest(records).n_epochs
+        longest = _longest(records)
+        used = longest.n_epochs
         self.stages_ = [
             {
                 "validation_rmse": score,
                 "seconds": time.monotonic() - start,
                 "epochs": used,
                 "activation": plan.activation,
-                "stop": _longest(records).stop,
+                "stop": longest.stop,
             }
         ]
         auto = self.n_stages == "auto"
@@ -1081,27 +1082,26 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 nets, stage_records = self._train_stage(
                     stage_plan, stage_data, rng, start
                 )
-                add = scale * self._stage_output(nets, rows.X)
                 after_v = (
                     fit_v + scale * self._stage_output(nets, rows.X_valid)
                     if valid
                     else None
                 )
                 epochs_left -= _longest(stage_records).n_epochs
-                interrupted = stage_records[-1].interrupted
                 if (
-                    interrupted
+                    stage_records[-1].interrupted
                     or not auto
                     or self._stage_helps(fit_v, after_v, yv, rows.w_valid)
                 ):
-                    kept = (nets, stage_records, add, after_v, began)
+                    kept = (activation, nets, stage_records, after_v, began)
                     break
             if kept is None:
                 break
-            nets, stage_records, add, after_v, began = kept
+            activation, nets, stage_records, after_v, began = kept
             self.stage_scales_.append(scale)
             self.stage_nets_.append(nets)
-            fit, fit_v = fit + add, after_v
+            fit = fit + scale * self._stage_output(nets, rows.X)
+            fit_v = after_v
             longest = _longest(stage_records)
             self.stages_.append(
                 {
@@ -1110,7 +1110,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                     ),
                     "seconds": time.monotonic() - began,
                     "epochs": longest.n_epochs,
-                    "activation": stage_plan.activation,
+                    "activation": activation,
                     "stop": longest.stop,
                 }
             )
@@ -1169,20 +1169,16 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         spread = np.sqrt(np.average((fall - mean) ** 2, weights=w) / n_eff)
         return bool(mean >= STAGE_T * spread)
 
-    def _looks_like_noise(self, X, residual, live=None):
+    def _looks_like_noise(self, X, residual):
         """Whether a residual on held-out rows is noise: no stage can lower it.
 
         True when nearest-neighbour differences call at least
         :data:`STAGE_NOISE_SHARE` of its mean square noise
-        (:func:`sknnfit._noise.noise_share` on the base's inputs), over the
-        columns ``live`` (default: the outputs that vary); outputs that do not
-        vary have nothing to fit and count as noise.
+        (:func:`sknnfit._noise.noise_share` on the base's inputs).
         """
         from ._noise import noise_share
 
-        live = self.y_scale_ > 0 if live is None else live
-        if not live.any():
-            return True
+        live = self.y_scale_ > 0
         share = noise_share(X[:, : self.n_features_in_], residual[:, live])
         return bool(share >= STAGE_NOISE_SHARE)
 
