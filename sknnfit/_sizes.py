@@ -246,6 +246,17 @@ def _quantile(step, width, where):
     return _per_column("transformed_min_", "transformed_max_")(step, width, where)
 
 
+def _power_law(step, width, where):
+    for name in ("x_offset_", "x_scale_", "logged_", "x_floor_"):
+        _shape(step, name, (width,), where)
+    coef = np.asarray(step.coef_)
+    if coef.ndim != 2 or coef.shape[1] != width:
+        raise _fail(f"the shape of {where}coef_", coef.shape, f"(*, {width})")
+    for name in ("intercept_", "sign_", "y_offset_", "y_scale_"):
+        _shape(step, name, (coef.shape[0],), where)
+    return coef.shape[0]
+
+
 _RULES = {
     "StandardScaler": _per_column("mean_", "var_", "scale_"),
     "AsinhTransformer": _per_column("scale_"),
@@ -254,4 +265,5 @@ _RULES = {
     "Ridge": _linear,
     "LinearRegression": _linear,
     "QuantileTargetTransformer": _quantile,
+    "PowerLaw": _power_law,
 }

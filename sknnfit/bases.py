@@ -3,6 +3,8 @@
 :class:`~sknnfit.NNRegressor` fits one of these first and trains its network on
 what it leaves; the ``poly`` baseline of the benchmark harness is the same
 pipeline with a cross-validated penalty (:func:`poly_ridge` builds both).
+:class:`PowerLaw` is the other closed-form model ``base="auto"`` tries: a
+product of powers of positive inputs, which a polynomial only approximates.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import has_fit_parameter
 
 BASES = ("auto", "linear", "poly2", "poly3", "none")
@@ -205,8 +208,9 @@ def make_base(kind, alpha=1e-6, *, ridge=None):
 
     Parameters
     ----------
-    kind : {"linear", "poly2", "poly3", ..., "none"}
-        ``"none"`` returns None; ``"polyN"`` is degree N.
+    kind : {"linear", "poly2", "poly3", ..., "none", "power"}
+        ``"none"`` returns None; ``"polyN"`` is degree N; ``"power"`` an
+        unfitted :class:`PowerLaw`.
     alpha : float, default=1e-6
         Ridge penalty on standardised features; small, only to keep collinear
         columns solvable.
@@ -222,6 +226,8 @@ def make_base(kind, alpha=1e-6, *, ridge=None):
     ridge = Ridge(alpha=alpha) if ridge is None else ridge
     if kind == "none":
         return None
+    if kind == "power":
+        return PowerLaw()  # fitted by NNRegressor, which knows the input units
     if kind == "linear":
         return ridge
     if kind.startswith("poly") and kind[4:].isdigit() and int(kind[4:]) >= 2:
@@ -298,3 +304,196 @@ def blend_bases(first, second, weight):
     ridge.coef_ = coef.reshape(np.shape(ridge.coef_))
     ridge.intercept_ = intercept.reshape(np.shape(ridge.intercept_))
     return _kind(degree), base
+
+
+class PowerLaw(RegressorMixin, BaseEstimator):
+    """``y = sign * exp(intercept + coef @ log(x))``: a product of powers of ``x``.
+
+    What a careful curve-fitter tries on a log-log plot: a formula such as
+    ``q * v * B / p`` or ``sqrt(gamma * pr / rho)`` is a straight line in the
+    logs of its positive inputs and target, so least squares on the logs finds
+    it to rounding, where polynomials and networks only approximate it.
+
+    It takes and returns the units :class:`~sknnfit.NNRegressor`'s bases see:
+    column ``j`` of ``X`` is ``(x_j - x_offset[j]) / x_scale[j]``, or that of
+    ``log(x_j)`` where ``logged[j]``; the prediction is ``(y - y_offset) /
+    y_scale``. Every input that is not logged must be positive in ``fit``, and
+    each target column of one strict sign. A value <= 0 in ``predict`` is
+    taken as its column's training minimum (the prediction is outside the
+    training box, which :class:`~sknnfit.NNRegressor` warns about).
+
+    Parameters
+    ----------
+    x_offset, x_scale : array-like of shape (n_features,) or None
+        The input columns' affine map (None: 0 and 1).
+    logged : array-like of bool of shape (n_features,) or None
+        Columns that hold ``log(x)`` already (None: none).
+    y_offset, y_scale : array-like of shape (n_outputs,) or None
+        The target's affine map (None: 0 and 1).
+    refine : bool, default=True
+        Least squares of ``y`` itself, from that of ``log|y|`` (see ``fit``);
+        False keeps the fit on the logs, the better one for noise that
+        multiplies ``y``.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_outputs, n_features)
+        The exponents.
+    intercept_, sign_ : ndarray of shape (n_outputs,)
+        The log of the factor, and the target's sign.
+    x_offset_, x_scale_, logged_, x_floor_ : ndarray of shape (n_features,)
+        The input map as fitted, and each column's training minimum.
+    y_offset_, y_scale_ : ndarray of shape (n_outputs,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).uniform(1, 5, size=(50, 2))
+    >>> law = PowerLaw().fit(X, 3 * X[:, 0] ** 2 / np.sqrt(X[:, 1]))
+    >>> np.round(law.coef_, 6), np.round(np.exp(law.intercept_), 6)
+    (array([[ 2. , -0.5]]), array([3.]))
+    """
+
+    def __init__(
+        self,
+        x_offset=None,
+        x_scale=None,
+        logged=None,
+        y_offset=None,
+        y_scale=None,
+        *,
+        refine=True,
+    ):
+        self.x_offset = x_offset
+        self.x_scale = x_scale
+        self.logged = logged
+        self.y_offset = y_offset
+        self.y_scale = y_scale
+        self.refine = refine
+
+    def fit(self, X, y, sample_weight=None):
+        """Least squares of ``y`` by Gauss-Newton steps from that of ``log|y|``.
+
+        The fit on the logs finds an exact power law to rounding; the steps
+        from there (``refine``) minimise the squared error of ``y`` itself (the
+        estimate for noise added to ``y``, which the logs of small values
+        magnify).
+
+        Raises
+        ------
+        ValueError
+            If an input that is not logged holds a value <= 0, or a target
+            column holds both signs or a 0.
+        """
+        X = np.asarray(X, dtype=np.float64)
+        y2 = np.asarray(y, dtype=np.float64).reshape(len(X), -1)
+        n, m = X.shape[1], y2.shape[1]
+
+        def given(value, default, size):
+            return np.full(size, default) if value is None else np.asarray(value)
+
+        self.x_offset_ = given(self.x_offset, 0.0, n).astype(np.float64)
+        self.x_scale_ = given(self.x_scale, 1.0, n).astype(np.float64)
+        self.logged_ = given(self.logged, False, n).astype(bool)
+        self.y_offset_ = given(self.y_offset, 0.0, m).astype(np.float64)
+        self.y_scale_ = given(self.y_scale, 1.0, m).astype(np.float64)
+        keep = slice(None) if sample_weight is None else np.asarray(sample_weight) > 0
+        x = X[keep] * self.x_scale_ + self.x_offset_
+        bad = np.flatnonzero(~self.logged_ & ~(x > 0).all(axis=0))
+        if bad.size:
+            raise ValueError(
+                f"A power law needs inputs > 0; column(s) {bad.tolist()} hold "
+                "values <= 0."
+            )
+        raw = y2[keep] * self.y_scale_ + self.y_offset_
+        sign = np.sign(raw[0]) if len(raw) else np.ones(m)
+        if not (raw * sign > 0).all():
+            raise ValueError(
+                "A power law needs each target column of one strict sign; some "
+                "hold both signs or a 0."
+            )
+        self.x_floor_ = np.where(self.logged_, -np.inf, x.min(axis=0))
+        self.sign_ = sign
+        self.n_features_in_ = n
+        design = np.hstack([np.ones((len(x), 1)), self._logs(X[keep])])
+        root = np.ones((len(x), 1))
+        if sample_weight is not None:
+            root = np.sqrt(np.asarray(sample_weight, dtype=np.float64)[keep])[:, None]
+        start = np.linalg.lstsq(design * root, np.log(raw * sign) * root, rcond=None)
+        solution = start[0]
+        if self.refine:
+            solution = np.column_stack(
+                [
+                    _gauss_newton(
+                        design, raw[:, j] * sign[j], root[:, 0], start[0][:, j]
+                    )
+                    for j in range(m)
+                ]
+            )
+        self.intercept_, self.coef_ = solution[0], solution[1:].T
+        return self
+
+    def _logs(self, X):
+        x = X * self.x_scale_ + self.x_offset_
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.logged_, x, np.log(np.where(x > 0, x, self.x_floor_)))
+
+    def predict(self, X):
+        """The power law in the target's units of ``fit``, 2-D.
+
+        Warns (:class:`~sknnfit.exceptions.ExtrapolationWarning`) where an
+        input that is not logged is <= 0, and takes it as the training minimum.
+        """
+        X = np.asarray(X, dtype=np.float64)
+        low = ~self.logged_ & (X * self.x_scale_ + self.x_offset_ <= 0).any(axis=0)
+        if low.any():
+            import warnings
+
+            from .exceptions import ExtrapolationWarning
+
+            warnings.warn(
+                f"Column(s) {np.flatnonzero(low).tolist()} were > 0 in training, "
+                "where the model is a power law of them, but hold values <= 0 "
+                "here: those were taken as the column's training minimum.",
+                ExtrapolationWarning,
+                stacklevel=4,  # predict, _inference.predict, NNRegressor.predict
+            )
+        with np.errstate(over="ignore", invalid="ignore"):
+            raw = self.sign_ * np.exp(self.intercept_ + self._logs(X) @ self.coef_.T)
+            return (raw - self.y_offset_) / self.y_scale_
+
+
+#: PowerLaw.fit takes at most this many Gauss-Newton steps per output.
+GAUSS_NEWTON_STEPS = 30
+
+
+def _gauss_newton(design, target, root, theta):
+    """``theta`` minimising ``sum((root * (target - exp(design @ theta)))**2)``.
+
+    Each step solves the linearised least squares and is halved until the
+    error falls (at most 30 times); it stops when a step gains less than 1e-12
+    of the error.
+    """
+
+    def error(th):
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = float(np.sum((root * (target - np.exp(design @ th))) ** 2))
+        return value if np.isfinite(value) else math.inf
+
+    current = error(theta)
+    for _ in range(GAUSS_NEWTON_STEPS):
+        pred = np.exp(design @ theta)
+        jacobian = (root * pred)[:, None] * design
+        step = np.linalg.lstsq(jacobian, root * (target - pred), rcond=None)[0]
+        for halving in range(30):
+            candidate = theta + step * 0.5**halving
+            new = error(candidate)
+            if new < current:
+                break
+        else:
+            break
+        gain = current - new
+        theta, current = candidate, new
+        if gain <= 1e-12 * current:
+            break
+    return theta

@@ -15,7 +15,7 @@ import warnings
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions, TorchDevice, _check_sample_weight
@@ -31,6 +31,7 @@ from ._validation import (
 )
 from .bases import (
     BASES,
+    PowerLaw,
     best_candidate,
     blend_bases,
     fit_weighted,
@@ -672,7 +673,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             n_outputs=self.n_outputs_,
             base_kind=self.base_kind_,
             validation=rows.X_valid is not None,
-            nothing_to_learn=not self.y_scale_.any() or self._exact_polynomial(),
+            nothing_to_learn=not self.y_scale_.any() or self._exact_closed_form(),
         )
         for name, value in plan.attributes().items():
             setattr(self, name, value)
@@ -878,16 +879,18 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         """
         n = self.n_features_in_
         yt = self._standardise(rows.y)
-        self._polynomials = None
+        self._polynomials = self._power = None
         if self.base == "auto" and rows.X_valid is not None:
+            yv = self._standardise(rows.y_valid)
             self._polynomials = polynomial_candidates(
                 rows.X[:, :n],
                 yt,
                 rows.X_valid[:, :n],
-                self._standardise(rows.y_valid),
+                yv,
                 sample_weight=rows.w,
                 valid_weight=rows.w_valid,
             )
+            self._power = self._power_law(rows, yt, yv)
             self.base_kind_ = best_candidate(self._polynomials, NETWORK_BASE_DEGREE)
             self.base_ = self._polynomials[self.base_kind_][0]
             return
@@ -896,15 +899,63 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         if self.base_ is not None:
             fit_weighted(self.base_, rows.X[:, :n], yt, rows.w)
 
-    def _exact_polynomial(self):
-        """Whether a polynomial tried fits the held-out rows to float32 rounding.
+    def _power_law(self, rows, yt, yv):
+        """``(PowerLaw, held-out MSE)`` fitted on the training rows, or None.
 
-        A float32 network cannot add to it, so none is trained (with ``guard``).
+        None where no power law applies: an input that is not logged holds a
+        value <= 0, or an output both signs or a 0, in the training or held-out
+        rows (or the input transform is not one sknnfit builds).
+        """
+        from ._inference import input_arrays
+
+        inputs = input_arrays(self.input_transformer_)
+        if inputs is None or self.loss == "quantile":
+            return None
+        n = self.n_features_in_
+        logged = np.zeros(n, dtype=bool)
+        if not inputs.append:
+            logged[list(inputs.log_columns)] = True
+        plain = inputs.mean is None  # input_transform="none"
+        law = PowerLaw(
+            x_offset=np.zeros(n) if plain else inputs.mean[:n],
+            x_scale=np.ones(n) if plain else inputs.scale[:n],
+            logged=logged,
+            y_offset=self.y_mean_,
+            y_scale=np.where(self.y_scale_ > 0, self.y_scale_, 1.0),
+        )
+        x_valid = rows.X_valid[:, :n] * law.x_scale + law.x_offset
+        y_valid = rows.y_valid * np.sign(rows.y[:1])
+        if not ((x_valid > 0) | logged).all() or not (y_valid > 0).all():
+            return None
+        train = (rows.X[:, :n], yt, rows.w)
+        fits = []
+        # Least squares of log|y| (for noise that multiplies y) and of y (for
+        # noise added to it): the held-out rows choose.
+        for refine in (False, True):
+            try:
+                fitted = fit_weighted(clone(law).set_params(refine=refine), *train)
+            except ValueError:
+                return None
+            with np.errstate(over="ignore", invalid="ignore"):
+                err = (fitted.predict(rows.X_valid[:, :n]) - yv) ** 2
+                err = np.average(err, axis=0, weights=rows.w_valid)
+            fits.append(
+                (fitted, float(np.mean(err)) if np.isfinite(err).all() else math.inf)
+            )
+        return min(fits, key=lambda fit: fit[1])
+
+    def _exact_closed_form(self):
+        """Whether a closed-form model fits the held-out rows to float32 rounding.
+
+        A polynomial tried or the power law: a float32 network cannot add to
+        it, so none is trained (with ``guard``).
         """
         if not (self.guard and self._polynomials) or self.loss == "quantile":
             return False
-        best = min(score for _, score in self._polynomials.values())
-        return math.sqrt(best) <= EXACT_RMSE
+        scores = [score for _, score in self._polynomials.values()]
+        if self._power is not None:
+            scores.append(self._power[1])
+        return math.sqrt(min(scores)) <= EXACT_RMSE
 
     def _base_output(self, Xt64):
         """The base's prediction in standardised units, 2-D; zeros without one."""
@@ -1219,8 +1270,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         nothing, in between when each is better somewhere, as on noisy data
         where the network's variance and the polynomial's bias are both seen.
         The blend is folded into ``base_`` (a polynomial of the higher degree)
-        and the networks' scales. Sets ``use_network_``, ``network_weight_``
-        and ``validation_rmse_``.
+        and the networks' scales. Where the inputs and targets allow one, a
+        :class:`~sknnfit.bases.PowerLaw` whose held-out RMSE is below that of
+        the outcome predicts alone instead (it has no polynomial form to blend
+        in). Sets ``use_network_``, ``network_weight_`` and
+        ``validation_rmse_``.
         """
         self.use_network_, self.validation_rmse_ = True, None
         self.network_weight_ = np.ones(self.n_outputs_)
@@ -1237,6 +1291,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         if polynomials:
             best = min(polynomials, key=lambda kind: polynomials[kind][1])
             models[best] = polynomials[best][0]
+        power, self._power = self._power, None
+        if power is not None:
+            models["power"] = power[0]
         n = self.n_features_in_
         closed = {
             kind: np.zeros_like(yv)
@@ -1249,8 +1306,16 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self.validation_rmse_ = scores
         if not self.guard or self.loss_ == "quantile":
             return
-        kind = min(closed, key=scores.get)
+        polynomial = {k: v for k, v in closed.items() if k != "power"}
+        kind = min(polynomial, key=scores.get)
         weight = self._network_weight(network, closed[kind], yv, rows.w_valid)
+        blend = weight * network + (1 - weight) * closed[kind]
+        if not (weight == 1).all() and not (weight == 0).all():
+            scores["blend"] = rmse(blend)
+        if power is not None and scores["power"] < rmse(blend):
+            # Better than the network with every polynomial: it predicts alone
+            # (it has no polynomial form to blend into the base).
+            kind, weight = "power", np.zeros(self.n_outputs_)
         if (weight == 1).all():
             return
         model = models[kind]
@@ -1261,8 +1326,6 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         if (weight == 0).all():
             self._closed_form_only(kind, model, scores)
             return
-        blend = weight * network + (1 - weight) * closed[kind]
-        scores["blend"] = rmse(blend)
         self.network_weight_ = weight
         self.base_kind_, self.base_ = blend_bases(self.base_, model, weight)
         self.residual_scale_ = self.residual_scale_ * weight

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from . import _inference
+from .bases import PowerLaw
 
 __all__ = ["export_onnx"]
 
@@ -229,7 +230,7 @@ def _nn_regressor(g, est, x):
     base = None
     if est.base_ is not None:
         arrays = _inference.base_arrays(est.base_)
-        if arrays is None:
+        if arrays is None and not isinstance(est.base_, PowerLaw):
             raise TypeError(
                 f"base_ ({type(est.base_).__name__}) is not one make_base builds; "
                 "export_onnx cannot read it."
@@ -238,7 +239,10 @@ def _nn_regressor(g, est, x):
         base_in = xt if width == est.n_features_in_ else None
         if base_in is None:
             base_in = g.columns(xt, 0, est.n_features_in_)
-        base = _base(g, arrays, base_in, est.n_features_in_)
+        if arrays is None:
+            base = _power_law(g, est.base_, base_in)
+        else:
+            base = _base(g, arrays, base_in, est.n_features_in_)
     out = base
     if getattr(est, "use_network_", True):
         nets = _ensemble(g, est.nets_, xt, est.n_outputs_)
@@ -305,6 +309,22 @@ def _base(g, arrays, x, n_features):
     coef = coef.reshape(-1, coef.shape[-1])  # (n_outputs, n_terms)
     out = g.op("MatMul", p, g.const(coef.T))
     return g.op("Add", out, g.const(np.reshape(arrays.intercept, -1)))
+
+
+def _power_law(g, law, x):
+    """A fitted :class:`~sknnfit.bases.PowerLaw`, as its ``predict``, 2-D."""
+    x = g.op("Add", g.op("Mul", x, g.const(law.x_scale_)), g.const(law.x_offset_))
+    if not law.logged_.all():
+        floor = np.where(law.logged_, 1.0, law.x_floor_)
+        positive = g.op("Where", g.op("Greater", x, g.const(0.0)), x, g.const(floor))
+        logs = g.op("Log", positive)
+        if law.logged_.any():
+            logs = g.op("Where", g.const(law.logged_, dtype=bool), x, logs)
+        x = logs
+    out = g.op("MatMul", x, g.const(np.asarray(law.coef_).T))
+    out = g.op("Exp", g.op("Add", out, g.const(law.intercept_)))
+    out = g.op("Sub", g.op("Mul", out, g.const(law.sign_)), g.const(law.y_offset_))
+    return g.op("Div", out, g.const(law.y_scale_))
 
 
 def _ensemble(g, nets, x, n_outputs):

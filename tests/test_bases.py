@@ -8,6 +8,7 @@ from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 from sknnfit.bases import (
     BASES,
     ROWS_PER_COEF,
+    PowerLaw,
     blend_bases,
     degree_of,
     fit_weighted,
@@ -15,6 +16,7 @@ from sknnfit.bases import (
     poly_ridge,
     resolve_base,
 )
+from sknnfit.exceptions import ExtrapolationWarning
 
 # ------------------------------------------------------------------ resolve_base
 
@@ -144,3 +146,84 @@ def test_blend_predicts_the_weighted_sum_per_output(first, second, kind):
 
 def test_blend_of_no_bases_is_no_base():
     assert blend_bases(None, None, np.array([0.5])) == ("none", None)
+
+
+# ---------------------------------------------------------------------- PowerLaw
+
+
+def _powers(n=300, seed=0):
+    """Log-uniform positive inputs and two products of their powers, one < 0."""
+    rng = np.random.default_rng(seed)
+    X = np.exp(rng.uniform(-3.0, 3.0, size=(n, 3)))
+    y = np.c_[2.5 * X[:, 0] ** 1.5 / X[:, 1], -np.sqrt(X[:, 2]) * X[:, 0]]
+    return X, y
+
+
+def test_power_law_finds_a_product_of_powers_to_rounding():
+    X, y = _powers()
+    law = PowerLaw().fit(X, y)
+    np.testing.assert_allclose(
+        law.coef_, [[1.5, -1.0, 0.0], [1.0, 0.0, 0.5]], atol=1e-9
+    )
+    np.testing.assert_allclose(np.exp(law.intercept_), [2.5, 1.0], rtol=1e-9)
+    np.testing.assert_array_equal(law.sign_, [1.0, -1.0])
+    X_new, y_new = _powers(seed=1)
+    np.testing.assert_allclose(law.predict(X_new), y_new, rtol=1e-9)
+
+
+def test_power_law_works_in_the_units_it_is_given():
+    """Standardised inputs, a column given as its log, a standardised target."""
+    X, y = _powers()
+    raw = PowerLaw().fit(X, y)
+    Z = X.copy()
+    Z[:, 2] = np.log(Z[:, 2])
+    mean, scale = Z.mean(axis=0), Z.std(axis=0)
+    y_mean, y_scale = y.mean(axis=0), y.std(axis=0)
+    law = PowerLaw(
+        x_offset=mean,
+        x_scale=scale,
+        logged=[False, False, True],
+        y_offset=y_mean,
+        y_scale=y_scale,
+    ).fit((Z - mean) / scale, (y - y_mean) / y_scale)
+    np.testing.assert_allclose(law.coef_, raw.coef_, atol=1e-9)
+    got = law.predict((Z - mean) / scale) * y_scale + y_mean
+    np.testing.assert_allclose(got, y, rtol=1e-9)
+
+
+def test_power_law_weights_rows():
+    X, y = _powers()
+    y = y[:, 0].copy()
+    y[:10] *= 100.0  # rows that a weight of 0 leaves out
+    w = np.r_[np.zeros(10), np.ones(len(y) - 10)]
+    law = PowerLaw().fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(law.coef_, [[1.5, -1.0, 0.0]], atol=1e-9)
+    assert not np.allclose(PowerLaw().fit(X, y).coef_, law.coef_)
+
+
+def test_power_law_refuses_what_it_cannot_take():
+    X, y = _powers()
+    bad_x = X.copy()
+    bad_x[3, 1] = 0.0
+    with pytest.raises(ValueError, match=r"inputs > 0; column\(s\) \[1\]"):
+        PowerLaw().fit(bad_x, y)
+    bad_y = y[:, 0].copy()
+    bad_y[5] = -1.0
+    with pytest.raises(ValueError, match="one strict sign"):
+        PowerLaw().fit(X, bad_y)
+
+
+def test_power_law_takes_values_at_or_below_zero_as_the_training_minimum():
+    X, y = _powers()
+    law = PowerLaw().fit(X, y)
+    X_new = X[:2].copy()
+    X_new[0, 0] = -1.0
+    floor = X_new.copy()
+    floor[0, 0] = X[:, 0].min()
+    with pytest.warns(ExtrapolationWarning, match=r"Column\(s\) \[0\] were > 0"):
+        got = law.predict(X_new)
+    np.testing.assert_array_equal(got, law.predict(floor))
+
+
+def test_make_base_builds_an_unfitted_power_law():
+    assert type(make_base("power")) is PowerLaw

@@ -434,7 +434,7 @@ def test_exact_fit_emits_no_convergence_warning(smooth_data):
     y = X @ np.array([1.0, -2.0, 0.5]) + 3.0  # the linear base fits it exactly
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        model = NNRegressor((16,), max_epochs=20, random_state=0).fit(X, y)
+        model = NNRegressor((16,), max_epochs=10, random_state=0).fit(X, y)
     np.testing.assert_allclose(model.predict(X), y, atol=1e-6)
 
 
@@ -526,6 +526,63 @@ def test_an_exact_polynomial_trains_no_network(smooth_data):
     assert model.max_epochs_ == 0 and not model.use_network_
     assert model.base_kind_ == "poly2"
     np.testing.assert_allclose(model.predict(X), y, atol=1e-8)
+
+
+def _monomial(n=400, seed=0, noise=0.0):
+    """q * v / r**2 with inputs over two decades (noise: relative, on y)."""
+    rng = np.random.default_rng(seed)
+    X = np.exp(rng.uniform(0.0, np.log(100.0), size=(n, 3)))
+    y = X[:, 0] * X[:, 1] / X[:, 2] ** 2
+    return X, y * (1.0 + noise * rng.normal(size=n))
+
+
+def test_an_exact_power_law_trains_no_network():
+    X, y = _monomial()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = NNRegressor((16,), random_state=0).fit(X, y)
+    assert model.max_epochs_ == 0 and not model.use_network_
+    assert model.base_kind_ == "power"
+    np.testing.assert_allclose(model.base_.coef_, [[1.0, 1.0, -2.0]], atol=1e-9)
+    X_new, y_new = _monomial(seed=1)
+    np.testing.assert_allclose(model.predict(X_new), y_new, rtol=1e-9)
+
+
+def test_a_power_law_better_than_the_network_on_held_out_rows_predicts_alone():
+    X, y = _monomial(noise=0.01)
+    with pytest.warns(NetworkNotUsedWarning, match=r"\(power: RMSE"):
+        model = NNRegressor((16,), max_epochs=10, random_state=0).fit(X, y)
+    scores = model.validation_rmse_
+    assert model.base_kind_ == "power" and not model.use_network_
+    assert scores["power"] < min(scores["network"], scores.get("blend", np.inf))
+
+
+def test_no_power_law_where_an_input_or_the_target_is_not_positive(smooth_data):
+    X, y = _monomial()
+    with_zero = X.copy()
+    with_zero[7, 1] = 0.0
+    signs = y - np.median(y)
+    for inputs, target in [(with_zero, y), (X, signs)]:
+        model = NNRegressor((16,), max_epochs=2, random_state=0).fit(inputs, target)
+        assert "power" not in model.validation_rmse_
+        assert model.base_kind_ != "power"
+
+
+def test_a_power_law_that_fits_worse_than_the_network_is_not_used(smooth_data):
+    X, _ = _monomial()
+    y = np.sin(np.log(X[:, 0])) * X[:, 1]  # positive inputs, mixed target signs
+    y = np.abs(y) + 1.0  # positive, and no product of powers
+    model = NNRegressor((32,), max_epochs=20, random_state=0).fit(X, y)
+    scores = model.validation_rmse_
+    assert scores["power"] > scores["network"]
+    assert model.base_kind_ != "power" and model.use_network_
+
+
+def test_guard_false_keeps_the_network_over_an_exact_power_law():
+    X, y = _monomial()
+    model = NNRegressor((16,), max_epochs=2, guard=False, random_state=0).fit(X, y)
+    assert model.use_network_ and model.base_kind_ != "power"
+    assert model.max_epochs_ == 2
 
 
 def test_base_auto_is_chosen_on_held_out_rows(smooth_data):

@@ -242,3 +242,21 @@ def test_gelu_subgraphs_match_pytorch(approximate):
     np.testing.assert_allclose(
         _unary(build, x), expected.numpy(), rtol=1e-13, atol=1e-14
     )
+
+
+@pytest.mark.parametrize("input_transform", ["auto", "log", "none"])
+def test_a_power_law_predicts_as_predict(input_transform):
+    rng = np.random.default_rng(0)
+    X = np.exp(rng.uniform(-3.0, 3.0, size=(300, 3)))
+    y = np.c_[2.0 * X[:, 0] ** 1.5 / X[:, 1], -np.sqrt(X[:, 2])]
+    model = NNRegressor((8,), input_transform=input_transform, random_state=0)
+    model.fit(X, y)
+    assert model.base_kind_ == "power"
+    X_new = X[:20].copy()
+    if input_transform != "log":  # which refuses it
+        X_new[0, 0] = -1.0  # taken as the training minimum, in both
+        with pytest.warns(ExtrapolationWarning, match=r"Column\(s\) \[0\]"):
+            expected = model.predict(X_new)
+    else:
+        expected = model.predict(X_new)
+    _assert_same(_onnx_predict(model, X_new), expected)

@@ -1308,3 +1308,37 @@ def test_a_stage_activation_sknnfit_does_not_build_is_refused(tmp_path):
     save(model, tmp_path / "m.sknnfit")
     with pytest.raises(ValueError, match="'swish' as the activation of stage 2"):
         load(tmp_path / "m.sknnfit")
+
+
+# ----------------------------------------------------------- a power-law model
+
+
+@pytest.fixture(scope="module")
+def power_model():
+    rng = np.random.default_rng(0)
+    X = np.exp(rng.uniform(0.0, 4.0, size=(300, 3)))
+    model = NNRegressor((8,), random_state=0).fit(X, X[:, 0] * X[:, 1] / X[:, 2])
+    assert model.base_kind_ == "power"
+    return model, X
+
+
+def test_a_power_law_model_saves_and_loads_as_it_predicts(power_model, tmp_path):
+    model, X = power_model
+    save(model, tmp_path / "m.sknnfit")
+    other = load(tmp_path / "m.sknnfit")
+    assert type(other.base_).__name__ == "PowerLaw"
+    np.testing.assert_array_equal(other.predict(X), model.predict(X))
+
+
+def test_a_power_law_of_the_wrong_width_is_refused(power_model, tmp_path):
+    model, _ = power_model
+    path = tmp_path / "m.sknnfit"
+    save(model, path)
+
+    def widen(e):
+        fitted = e["base"][0]["fitted"]
+        fitted["coef_"], fitted["x_offset_"] = fitted["x_offset_"], fitted["coef_"]
+
+    rewrite(path, meta=edit_meta(widen))
+    with pytest.raises(ValueError, match=INVALID + r".*base_\.step\.x_offset_ is"):
+        load(path)
