@@ -139,7 +139,12 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         leave-one-out; without them: ``"poly2"`` when there are at least 20
         rows per quadratic coefficient, else ``"linear"`` with 20 rows per
         linear coefficient, else ``"none"``. The choice is ``base_kind_``; the
-        guard may replace it by a polynomial of higher degree.
+        guard may replace it by a polynomial of higher degree, or by a power
+        law (``"power"``, :class:`~sknnfit.bases.PowerLaw`): with held-out rows,
+        positive inputs and a target of one strict sign, ``"auto"`` also fits
+        ``y = c * x1**b1 * x2**b2 * ...``; when it fits the held-out rows to
+        1e-6 standard deviations no network is trained, and when it predicts
+        them better than the network and every polynomial it predicts alone.
     optimizer : {"auto", "adam", "adamw", "sgd", "lbfgs", "signagree"}, \
             default="auto"
         ``"auto"``: full-batch L-BFGS when training rows x network parameters
@@ -325,7 +330,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     precision_ : str
         Training arithmetic used (``precision`` resolved).
     base_kind_ : str
-        The base model used; ``base_`` is the fitted ridge model or None.
+        The base model used; ``base_`` is the fitted ridge model, the
+        :class:`~sknnfit.bases.PowerLaw` (``"power"``) or None.
     residual_scale_ : ndarray of shape (n_outputs,)
         Scale of the residual the networks were trained on.
     input_transformer_ : sklearn.pipeline.Pipeline
@@ -371,9 +377,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         ``base_`` (``base_kind_`` is its degree) and ``residual_scale_``.
     validation_rmse_ : dict of str to float or None
         Held-out RMSE, in standard deviations of y, of the mean (``"mean"``),
-        the base (its kind), the best polynomial tried, the network
-        (``"network"``) and, when the guard blended them, the blend
-        (``"blend"``); None without held-out rows.
+        the base (its kind), the best polynomial tried, the power law where
+        one applies (``"power"``), the network (``"network"``) and, when the
+        guard weighed a blend of them, the blend (``"blend"``); None without
+        held-out rows.
     early_stopping_ : bool
         Whether rows were held out and training stopped on them.
     stages_ : list of dict
