@@ -910,8 +910,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         """``(PowerLaw, held-out MSE)`` fitted on the training rows, or None.
 
         None where no power law applies: an input that is not logged holds a
-        value <= 0, or an output both signs or a 0, in the training or held-out
-        rows (or the input transform is not one sknnfit builds).
+        value <= 0 in the training or held-out rows, an output has too few
+        rows of one sign (:class:`~sknnfit.bases.PowerLaw`), or the input
+        transform is not one sknnfit builds.
         """
         from ._inference import input_arrays
 
@@ -931,25 +932,25 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             y_scale=np.where(self.y_scale_ > 0, self.y_scale_, 1.0),
         )
         x_valid = rows.X_valid[:, :n] * law.x_scale + law.x_offset
-        y_valid = rows.y_valid * np.sign(rows.y[:1])
-        if not ((x_valid > 0) | logged).all() or not (y_valid > 0).all():
+        if not ((x_valid > 0) | logged).all():
             return None
         train = (rows.X[:, :n], yt, rows.w)
         fits = []
         # Least squares of log|y| (for noise that multiplies y) and of y (for
-        # noise added to it): the held-out rows choose.
+        # noise added to it, which may flip the sign of values near 0): the
+        # held-out rows choose.
         for refine in (False, True):
             try:
                 fitted = fit_weighted(clone(law).set_params(refine=refine), *train)
             except ValueError:
-                return None
+                continue
             with np.errstate(over="ignore", invalid="ignore"):
                 err = (fitted.predict(rows.X_valid[:, :n]) - yv) ** 2
                 err = np.average(err, axis=0, weights=rows.w_valid)
             fits.append(
                 (fitted, float(np.mean(err)) if np.isfinite(err).all() else math.inf)
             )
-        return min(fits, key=lambda fit: fit[1])
+        return min(fits, key=lambda fit: fit[1]) if fits else None
 
     def _exact_closed_form(self):
         """Whether a closed-form model fits the held-out rows to float32 rounding.

@@ -207,10 +207,24 @@ def test_power_law_refuses_what_it_cannot_take():
     bad_x[3, 1] = 0.0
     with pytest.raises(ValueError, match=r"inputs > 0; column\(s\) \[1\]"):
         PowerLaw().fit(bad_x, y)
-    bad_y = y[:, 0].copy()
-    bad_y[5] = -1.0
+    flipped = y[:, 0].copy()
+    flipped[5] = -1.0
     with pytest.raises(ValueError, match="one strict sign"):
-        PowerLaw().fit(X, bad_y)
+        PowerLaw(refine=False).fit(X, flipped)
+    split = np.r_[1.0, 2.0, 3.0, 0.0, -1.0, -2.0, -3.0]  # 3 rows a sign, 3 inputs
+    with pytest.raises(ValueError, match="more than 3 rows of the sign"):
+        PowerLaw().fit(X[:7], split)
+
+
+def test_power_law_steps_fit_noise_that_flips_the_sign_of_small_values():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1.0, 5.0, size=(2000, 2))
+    exact = X[:, 0] / X[:, 1] ** 2  # from 0.04 to 5
+    y = exact + rng.normal(0.0, 0.1, size=len(X))
+    assert (y < 0).sum() > 20
+    law = PowerLaw().fit(X, y)
+    np.testing.assert_allclose(law.coef_, [[1.0, -2.0]], atol=0.05)
+    assert np.sqrt(np.mean((law.predict(X).ravel() - exact) ** 2)) < 0.01
 
 
 def test_power_law_takes_values_at_or_below_zero_as_the_training_minimum():

@@ -557,15 +557,22 @@ def test_a_power_law_better_than_the_network_on_held_out_rows_predicts_alone():
     assert scores["power"] < min(scores["network"], scores.get("blend", np.inf))
 
 
-def test_no_power_law_where_an_input_or_the_target_is_not_positive(smooth_data):
+def test_no_power_law_where_an_input_is_not_positive():
     X, y = _monomial()
-    with_zero = X.copy()
-    with_zero[7, 1] = 0.0
-    signs = y - np.median(y)
-    for inputs, target in [(with_zero, y), (X, signs)]:
-        model = NNRegressor((16,), max_epochs=2, random_state=0).fit(inputs, target)
-        assert "power" not in model.validation_rmse_
-        assert model.base_kind_ != "power"
+    X[7, 1] = 0.0
+    model = NNRegressor((16,), max_epochs=2, random_state=0).fit(X, y)
+    assert "power" not in model.validation_rmse_
+    assert model.base_kind_ != "power"
+
+
+def test_a_power_law_fits_noise_that_flips_the_sign_of_small_targets():
+    X, y = _monomial(n=1000)
+    y = y / y.std() + np.random.default_rng(1).normal(0.0, 0.1, size=len(y))
+    assert (y < 0).sum() > 50
+    with pytest.warns(NetworkNotUsedWarning, match=r"\(power: RMSE"):
+        model = NNRegressor((16,), max_epochs=10, random_state=0).fit(X, y)
+    assert model.base_kind_ == "power"
+    np.testing.assert_allclose(model.base_.coef_, [[1.0, 1.0, -2.0]], atol=0.05)
 
 
 def test_a_power_law_that_fits_worse_than_the_network_is_not_used(smooth_data):
