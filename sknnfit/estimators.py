@@ -140,8 +140,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         rows per quadratic coefficient, else ``"linear"`` with 20 rows per
         linear coefficient, else ``"none"``. The choice is ``base_kind_``; the
         guard may replace it by a polynomial of higher degree, or by a power
-        law (``"power"``, :class:`~sknnfit.bases.PowerLaw`): with held-out rows,
-        positive inputs and a target of one strict sign, ``"auto"`` also fits
+        law (``"power"``, :class:`~sknnfit.bases.PowerLaw`): with held-out rows
+        and positive inputs, ``"auto"`` also fits
         ``y = c * x1**b1 * x2**b2 * ...``; when it fits the held-out rows to
         1e-6 standard deviations no network is trained, and when it predicts
         them better than the network and every polynomial it predicts alone.
