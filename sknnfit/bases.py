@@ -386,7 +386,8 @@ class PowerLaw(RegressorMixin, BaseEstimator):
         ------
         ValueError
             If an input that is not logged holds a value <= 0, or a target
-            column holds both signs or a 0.
+            column holds both signs or a 0 (with ``refine``: if no more than
+            ``n_features`` rows have the sign of most of the weight).
         """
         X = np.asarray(X, dtype=np.float64)
         y2 = np.asarray(y, dtype=np.float64).reshape(len(X), -1)
