@@ -493,7 +493,7 @@ def _gauss_newton(design, target, root, theta):
 
     Each step solves the linearised least squares and is halved until the
     error falls (at most 10 times); it stops when a step gains less than 1e-8
-    of the error.
+    of the error, or where the step cannot be computed in float64.
     """
 
     def error(th):
@@ -503,12 +503,19 @@ def _gauss_newton(design, target, root, theta):
 
     current = error(theta)
     for _ in range(GAUSS_NEWTON_STEPS):
-        pred = np.exp(design @ theta)
-        jacobian = (root * pred)[:, None] * design
-        # The normal equations: a few columns, and each step is checked below.
-        gram = jacobian.T @ jacobian
-        step = np.linalg.lstsq(gram, jacobian.T @ (root * (target - pred)), rcond=None)
-        step = step[0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            pred = np.exp(design @ theta)
+            jacobian = (root * pred)[:, None] * design
+            # The normal equations: a few columns, and each step is checked
+            # below.
+            gram = jacobian.T @ jacobian
+            rhs = jacobian.T @ (root * (target - pred))
+        if not (np.isfinite(gram).all() and np.isfinite(rhs).all()):
+            break  # values beyond float64: keep the last finite fit
+        try:
+            step = np.linalg.lstsq(gram, rhs, rcond=None)[0]
+        except np.linalg.LinAlgError:
+            break
         for halving in range(10):
             candidate = theta + step * 0.5**halving
             new = error(candidate)

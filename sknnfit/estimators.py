@@ -942,7 +942,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         for refine in (False, True):
             try:
                 fitted = fit_weighted(clone(law).set_params(refine=refine), *train)
-            except ValueError:
+            except (ValueError, np.linalg.LinAlgError):  # not a ValueError in NumPy 1
                 continue
             with np.errstate(over="ignore", invalid="ignore"):
                 err = (fitted.predict(rows.X_valid[:, :n]) - yv) ** 2

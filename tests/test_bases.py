@@ -1,5 +1,7 @@
 """sknnfit.bases: which closed-form base "auto" means, and how each is built."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.linear_model import Ridge, RidgeCV
@@ -241,3 +243,15 @@ def test_power_law_takes_values_at_or_below_zero_as_the_training_minimum():
 
 def test_make_base_builds_an_unfitted_power_law():
     assert type(make_base("power")) is PowerLaw
+
+
+def test_gauss_newton_keeps_the_last_fit_where_float64_overflows():
+    from sknnfit.bases import _gauss_newton
+
+    rng = np.random.default_rng(0)
+    design = np.c_[np.ones(50), rng.normal(size=50)]
+    theta = np.array([460.0, 0.0])  # predicts about 1e200: its square overflows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning escapes either
+        got = _gauss_newton(design, rng.normal(size=50), np.ones(50), theta)
+    np.testing.assert_array_equal(got, theta)
