@@ -10,10 +10,13 @@ product of powers of positive inputs, which a polynomial only approximates.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import has_fit_parameter
+
+from .exceptions import ExtrapolationWarning
 
 BASES = ("auto", "linear", "poly2", "poly3", "none")
 
@@ -462,10 +465,6 @@ class PowerLaw(RegressorMixin, BaseEstimator):
         X = np.asarray(X, dtype=np.float64)
         low = ~self.logged_ & (X * self.x_scale_ + self.x_offset_ <= 0).any(axis=0)
         if low.any():
-            import warnings
-
-            from .exceptions import ExtrapolationWarning
-
             warnings.warn(
                 f"Column(s) {np.flatnonzero(low).tolist()} were > 0 in training, "
                 "where the model is a power law of them, but hold values <= 0 "

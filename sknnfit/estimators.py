@@ -1317,10 +1317,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         polynomial = {k: v for k, v in closed.items() if k != "power"}
         kind = min(polynomial, key=scores.get)
         weight = self._network_weight(network, closed[kind], yv, rows.w_valid)
-        blend = weight * network + (1 - weight) * closed[kind]
+        outcome = rmse(weight * network + (1 - weight) * closed[kind])
         if not (weight == 1).all() and not (weight == 0).all():
-            scores["blend"] = rmse(blend)
-        if power is not None and scores["power"] < rmse(blend):
+            scores["blend"] = outcome
+        if power is not None and scores["power"] < outcome:
             # Better than the network with every polynomial: it predicts alone
             # (it has no polynomial form to blend into the base).
             kind, weight = "power", np.zeros(self.n_outputs_)
