@@ -7,7 +7,9 @@ import pytest
 from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
+from sknnfit import bases
 from sknnfit.bases import (
+    ALPHAS,
     BASES,
     ROWS_PER_COEF,
     PowerLaw,
@@ -16,7 +18,9 @@ from sknnfit.bases import (
     fit_weighted,
     make_base,
     poly_ridge,
+    polynomial_candidates,
     resolve_base,
+    spaced_rows,
 )
 from sknnfit.exceptions import ExtrapolationWarning
 
@@ -255,3 +259,54 @@ def test_gauss_newton_keeps_the_last_fit_where_float64_overflows():
         warnings.simplefilter("error")  # no RuntimeWarning escapes either
         got = _gauss_newton(design, rng.normal(size=50), np.ones(50), theta)
     np.testing.assert_array_equal(got, theta)
+
+
+# ------------------------------------------------------- polynomial_candidates
+
+
+def test_spaced_rows_spread_over_all_rows_in_order():
+    some = spaced_rows(1000, 10)
+    assert len(some) == 10 and some[0] == 0 and some[-1] == 999
+    assert np.all(np.diff(some) > 0)
+    assert np.arange(5)[spaced_rows(5, 10)].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_candidates_search_the_penalty_on_spaced_rows_and_fit_all_rows(monkeypatch):
+    from sknnfit import _compat
+
+    monkeypatch.setattr(bases, "SEARCH_ROWS", 100)
+    seen = []
+    fit = _compat.RidgeCV.fit
+
+    def spy(self, X, y, sample_weight=None, **params):
+        seen.append(len(X))
+        return fit(self, X, y, sample_weight=sample_weight, **params)
+
+    monkeypatch.setattr(_compat.RidgeCV, "fit", spy)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 2))
+    y = (X @ [1.0, -2.0] + rng.normal(0.0, 3.0, size=3000))[:, None]
+    candidates = polynomial_candidates(X, y, X[:500], y[:500])
+    assert seen and set(seen) == {100}
+    linear = candidates["linear"][0]
+    some = spaced_rows(len(X), 100)
+    search = RidgeCV(alphas=ALPHAS, gcv_mode="svd").fit(X[some], y[some])
+    assert linear.alpha == search.alpha_
+    on_all = Ridge(alpha=search.alpha_).fit(X, y)
+    np.testing.assert_allclose(linear.coef_, on_all.coef_, rtol=1e-10)
+
+
+def test_candidates_weigh_the_search_rows_too(monkeypatch):
+    monkeypatch.setattr(bases, "SEARCH_ROWS", 300)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(2000, 2))
+    y = (X @ [1.0, 2.0] + rng.normal(0.0, 0.1, size=2000))[:, None]
+    w = np.ones(2000)
+    w[::3] = 0.0  # rows of no weight, whose targets are wild
+    y[::3] += rng.normal(0.0, 1e3, size=(len(y[::3]), 1))
+    linear = polynomial_candidates(X, y, X[:100], y[:100], sample_weight=w)["linear"][0]
+    some = spaced_rows(len(X), 300)
+    search = RidgeCV(alphas=ALPHAS, gcv_mode="svd")
+    search.fit(X[some], y[some], sample_weight=w[some])
+    assert linear.alpha == search.alpha_
+    np.testing.assert_allclose(np.ravel(linear.coef_), [1.0, 2.0], atol=0.02)

@@ -1055,6 +1055,82 @@ def test_auto_stages_need_two_patiences_of_epochs_left(monkeypatch):
     assert len(calls) == 1 and model.stage_nets_ == []
 
 
+def _first_stalls(monkeypatch):
+    """Make the first network's record say "stalled"; the stall settings passed."""
+    import sknnfit.training as training
+
+    train_net = training.train_net
+    calls = []
+
+    def first_stalls(plan, *args, **kwargs):
+        net, record = train_net(plan, *args, **kwargs)
+        calls.append(args[-1])
+        if len(calls) == 1:
+            record = dataclasses.replace(record, stop="stalled")
+        return net, record
+
+    monkeypatch.setattr(training, "train_net", first_stalls)
+    return calls
+
+
+def test_a_stalled_network_is_followed_by_stages(monkeypatch):
+    calls = _first_stalls(monkeypatch)
+    X, y = _clean_sin()
+    model = NNRegressor(
+        (32,), max_epochs=150, guard=False, precision="float64", random_state=0
+    )
+    model.fit(X, y)
+    assert len(calls) >= 2 and model.stages_[0]["stop"] == "stalled"
+    # The stall stop: the gain a stage must show, with two patiences left.
+    assert calls[0] == (1.1**2, 2 * model.patience_)
+
+
+def test_a_stalled_network_trains_on_when_no_stage_is_kept(monkeypatch):
+    import sknnfit.training as training
+
+    _first_stalls(monkeypatch)
+    monkeypatch.setattr(NNRegressor, "_stage_helps", lambda self, *a: False)
+    continue_net = training.continue_net
+    resumed = []
+
+    def spy(net, plan, data, group, seed, max_epochs, max_time=None):
+        record = continue_net(net, plan, data, group, seed, max_epochs, max_time)
+        resumed.append((max_epochs, record.n_epochs))
+        return record
+
+    monkeypatch.setattr(training, "continue_net", spy)
+    X, y = _clean_sin()
+    model = NNRegressor(
+        (32,), max_epochs=150, guard=False, precision="float64", random_state=0
+    )
+    model.fit(X, y)
+    assert model.stage_nets_ == [] and len(resumed) == 1
+    left, ran = resumed[0]
+    first = model.n_epochs_ - ran
+    assert left == 150 - first
+    assert model.stages_[0]["epochs"] == model.n_epochs_ == len(model.loss_curve_)
+
+
+def test_only_float64_auto_stages_stop_networks_that_stall(monkeypatch):
+    import sknnfit.training as training
+
+    stalls = []
+    train_net = training.train_net
+
+    def spy(plan, data, group, seed, max_time=None, stall=None):
+        stalls.append(stall)
+        return train_net(plan, data, group, seed, max_time, stall)
+
+    monkeypatch.setattr(training, "train_net", spy)
+    X, y = _clean_sin(300)
+    NNRegressor((16,), n_stages=2, max_epochs=30, random_state=0).fit(X, y)
+    NNRegressor(
+        (16,), n_stages=2, max_epochs=30, precision="float64", random_state=0
+    ).fit(X, y)
+    NNRegressor((16,), max_epochs=30, random_state=0).fit(X, y)
+    assert set(stalls) == {None}
+
+
 def _noisy_smooth(seed=0):
     rng = np.random.default_rng(seed)
     X = rng.uniform(-2, 2, size=(1500, 2))

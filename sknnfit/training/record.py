@@ -22,8 +22,10 @@ class TrainingRecord:
     Attributes
     ----------
     stop : str
-        ``"max_epochs"``, ``"early_stopping"``, ``"max_time"``, ``"diverged"``
-        (too many recoveries) or ``"interrupted"`` (Ctrl-C).
+        ``"max_epochs"``, ``"early_stopping"``, ``"stalled"`` (too slow for
+        the epochs left, :class:`~sknnfit.training.stopping.Stall`),
+        ``"max_time"``, ``"diverged"`` (too many recoveries) or
+        ``"interrupted"`` (Ctrl-C).
     max_epochs : int
         Epochs the net was allowed.
     loss_curve : list of float

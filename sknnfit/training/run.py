@@ -35,6 +35,7 @@ from .stopping import (
     BestWeights,
     DivergenceRecovery,
     EarlyStop,
+    Stall,
     TimeLimit,
     evaluate_loss,
     stop_reason,
@@ -60,7 +61,7 @@ class TrainData:
     weight_valid: np.ndarray | None = None
 
 
-def train_net(plan, data, group, seed, max_time=None):
+def train_net(plan, data, group, seed, max_time=None, stall=None):
     """Build and train one skorch net for the outputs ``group``.
 
     Parameters
@@ -73,6 +74,11 @@ def train_net(plan, data, group, seed, max_time=None):
         Seeds the weights and the batch order.
     max_time : float or None, default=None
         Seconds of training allowed (:class:`~sknnfit.training.stopping.TimeLimit`).
+    stall : (float, int) or None, default=None
+        ``(gain, min_left)``: with early stopping and a constant learning rate,
+        stop where the epochs left (``min_left`` or more) cannot divide the
+        validation loss by ``gain`` at the rate of the last ``patience`` epochs
+        (:class:`~sknnfit.training.stopping.Stall`).
 
     Returns
     -------
@@ -94,6 +100,8 @@ def train_net(plan, data, group, seed, max_time=None):
         callbacks.append(
             ("sknnfit_early_stop", EarlyStop(monitor, plan.patience, plan.tol))
         )
+        if stall is not None and plan.lr_schedule == "none":
+            callbacks.append(("sknnfit_stall", Stall(monitor, plan.patience, *stall)))
     if max_time is not None:
         callbacks.append(("sknnfit_time_limit", TimeLimit(max_time)))
     callbacks += _extra_callbacks(plan, len(data.X), monitor, batch_schedule)
@@ -144,7 +152,13 @@ def continue_net(net, plan, data, group, seed, max_epochs, max_time=None):
     if plan.optimizer == "lbfgs":
         net.batch_size = len(data.X)
         plan = dataclasses.replace(plan, batch_size=len(data.X))
-    replaced = ("sknnfit_lr_schedule", "sknnfit_time_limit", "sknnfit_progress")
+    # The stall stop gives epochs to stages, which come only after a first fit.
+    replaced = (
+        "sknnfit_lr_schedule",
+        "sknnfit_time_limit",
+        "sknnfit_progress",
+        "sknnfit_stall",
+    )
     callbacks = [(name, cb) for name, cb in net.callbacks if name not in replaced]
     if max_time is not None:
         callbacks.append(("sknnfit_time_limit", TimeLimit(max_time)))

@@ -1,4 +1,4 @@
-"""When training stops, and which weights it keeps: three skorch callbacks.
+"""When training stops, and which weights it keeps: skorch callbacks.
 
 skorch leaves its training loop on ``KeyboardInterrupt``, whoever raises it (its
 own ``EarlyStopping`` does the same). A callback of this module that ends
@@ -352,6 +352,53 @@ class EarlyStop(Callback):
         self.best_ = min(self.best_, float(score))
         if self.misses_ >= self.patience:
             stop_training(net, "early_stopping")
+
+
+class Stall(Callback):
+    """Stop where the epochs left, at the recent rate, would gain too little.
+
+    After each epoch the lowest loss so far is compared with the lowest of
+    ``patience`` epochs earlier. When that fall, repeated over the epochs left
+    (``max_epochs`` minus those run), would lower the loss by less than the
+    factor ``gain``, training stops (reason ``"stalled"``), but only while at
+    least ``min_left`` epochs are left: the epochs it saves are for other
+    training. Meant for a constant learning rate: an annealed schedule gains
+    most at its end.
+
+    Parameters
+    ----------
+    monitor : str
+        History key of the loss to watch (the validation loss).
+    patience : int
+        Epochs the rate is measured over.
+    gain : float
+        The factor the epochs left must be able to divide the loss by.
+    min_left : int
+        Fewer epochs left than this are run out.
+    """
+
+    def __init__(self, monitor, patience, gain, min_left):
+        self.monitor = monitor
+        self.patience = patience
+        self.gain = gain
+        self.min_left = min_left
+
+    def on_train_begin(self, net, **kwargs):
+        self.bests_ = []
+
+    def on_epoch_end(self, net, **kwargs):
+        if not _good_epoch(net):
+            return
+        score = float(net.history[-1, self.monitor])
+        self.bests_.append(min([score, *self.bests_[-1:]]))
+        if len(self.bests_) <= self.patience:
+            return
+        best, before = self.bests_[-1], self.bests_[-1 - self.patience]
+        left = net.max_epochs - completed_epochs(net)
+        if left < max(self.min_left, 1) or not (best > 0 and math.isfinite(before)):
+            return
+        if (before / best) ** (left / self.patience) < self.gain:
+            stop_training(net, "stalled")
 
 
 class TimeLimit(Callback):
