@@ -67,6 +67,25 @@ def test_numeric_arrays_go_to_tensors(dtype):
     assert decoded["a"].dtype == array.dtype
 
 
+def test_arrays_come_back_in_the_memory_order_they_were_fitted_in():
+    # A fitted Ridge's coef_ is Fortran-ordered; a product with a C-ordered
+    # copy may sum in another order and differ in the last bits.
+    fortran = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    plain = np.arange(6.0).reshape(3, 2)
+    decoded, encoded, _ = round_trip({"f": fortran, "c": plain, "v": plain[:, 0]})
+    assert encoded["f"] == {"__tensor__": "value['f']", "order": "F"}
+    assert encoded["c"] == {"__tensor__": "value['c']"}
+    np.testing.assert_array_equal(decoded["f"], fortran)
+    assert decoded["f"].flags.f_contiguous and not decoded["f"].flags.c_contiguous
+    assert decoded["c"].flags.c_contiguous and decoded["v"].flags.c_contiguous
+
+
+def test_an_unknown_memory_order_is_refused():
+    tensors = {"t": torch.zeros(2, 2)}
+    with pytest.raises(ValueError, match="unknown order 'K'"):
+        Decoder(tensors)({"__tensor__": "t", "order": "K"})
+
+
 @pytest.mark.parametrize("dtype", [object, "U3"])
 def test_string_arrays_stay_in_the_json(dtype):
     names = np.array(["dose", "t", "c"], dtype=dtype)

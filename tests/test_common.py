@@ -44,9 +44,22 @@ _WEIGHT_CHECKS = (
 )
 
 
+# The degree and penalty are chosen by cross-validation, where a repeated row
+# can fall in two folds: on the checks' 15 rows degrees 1 and 2 score 1.0 and
+# 0.99991, and CPUs that round differently choose differently (seen on AVX-512:
+# predictions 4e-8 apart). For a given degree and penalty integer weights fit
+# as repeated rows: test_polynomial_integer_weights_fit_as_repeated_rows.
+_POLY_WEIGHTS_REASON = (
+    "the cross-validated degree may differ between weighted and repeated rows; "
+    "see test_polynomial_integer_weights_fit_as_repeated_rows"
+)
+
+
 def _expected_failed_checks(estimator):
     if isinstance(estimator, NNRegressor):
         return dict.fromkeys(_WEIGHT_CHECKS, _NN_WEIGHTS_REASON)
+    if isinstance(estimator, PolynomialRegressor):
+        return dict.fromkeys(_WEIGHT_CHECKS, _POLY_WEIGHTS_REASON)
     if not isinstance(estimator, TargetTransformRegressor):
         return {}
     failed = {}

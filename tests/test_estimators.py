@@ -995,16 +995,21 @@ def test_a_gain_on_one_held_out_row_is_not_clear():
     assert judge._stage_helps(0.01 * spread, 0.001 * spread, yv, None)
 
 
-def _plans_trained(monkeypatch):
-    """Record the plan of every network ``train_net`` trains."""
+def _plans_trained(monkeypatch, first_stop=None):
+    """Record ``(plan, record, stall)`` of every network ``train_net`` trains.
+
+    ``first_stop`` replaces the reason the first one stopped in its record.
+    """
     import sknnfit.training as training
 
     plans = []
     train_net = training.train_net
 
-    def recording(plan, *args, **kwargs):
-        net, record = train_net(plan, *args, **kwargs)
-        plans.append((plan, record))
+    def recording(plan, data, group, seed, max_time=None, stall=None):
+        net, record = train_net(plan, data, group, seed, max_time, stall)
+        if first_stop is not None and not plans:
+            record = dataclasses.replace(record, stop=first_stop)
+        plans.append((plan, record, stall))
         return net, record
 
     monkeypatch.setattr(training, "train_net", recording)
@@ -1018,7 +1023,7 @@ def test_auto_stages_share_the_first_stages_epochs(monkeypatch):
     model.fit(X, y)
     assert len(plans) >= 2, "the clean sine should converge and try a stage"
     used = 0
-    for plan, record in plans:
+    for plan, record, _ in plans:
         assert plan.max_epochs == 150 - used
         used += record.n_epochs
     assert used <= 150
@@ -1027,7 +1032,7 @@ def test_auto_stages_share_the_first_stages_epochs(monkeypatch):
     NNRegressor((32,), max_epochs=150, n_stages=2, guard=False, random_state=0).fit(
         X, y
     )
-    assert [plan.max_epochs for plan, _ in plans] == [150, 150]
+    assert [plan.max_epochs for plan, _, _ in plans] == [150, 150]
 
 
 def test_auto_stages_need_two_patiences_of_epochs_left(monkeypatch):
@@ -1055,40 +1060,22 @@ def test_auto_stages_need_two_patiences_of_epochs_left(monkeypatch):
     assert len(calls) == 1 and model.stage_nets_ == []
 
 
-def _first_stalls(monkeypatch):
-    """Make the first network's record say "stalled"; the stall settings passed."""
-    import sknnfit.training as training
-
-    train_net = training.train_net
-    calls = []
-
-    def first_stalls(plan, *args, **kwargs):
-        net, record = train_net(plan, *args, **kwargs)
-        calls.append(args[-1])
-        if len(calls) == 1:
-            record = dataclasses.replace(record, stop="stalled")
-        return net, record
-
-    monkeypatch.setattr(training, "train_net", first_stalls)
-    return calls
-
-
 def test_a_stalled_network_is_followed_by_stages(monkeypatch):
-    calls = _first_stalls(monkeypatch)
+    plans = _plans_trained(monkeypatch, first_stop="stalled")
     X, y = _clean_sin()
     model = NNRegressor(
         (32,), max_epochs=150, guard=False, precision="float64", random_state=0
     )
     model.fit(X, y)
-    assert len(calls) >= 2 and model.stages_[0]["stop"] == "stalled"
+    assert len(plans) >= 2 and model.stages_[0]["stop"] == "stalled"
     # The stall stop: the gain a stage must show, with two patiences left.
-    assert calls[0] == (1.1**2, 2 * model.patience_)
+    assert plans[0][2] == (1.1**2, 2 * model.patience_)
 
 
 def test_a_stalled_network_trains_on_when_no_stage_is_kept(monkeypatch):
     import sknnfit.training as training
 
-    _first_stalls(monkeypatch)
+    _plans_trained(monkeypatch, first_stop="stalled")
     monkeypatch.setattr(NNRegressor, "_stage_helps", lambda self, *a: False)
     continue_net = training.continue_net
     resumed = []
@@ -1112,23 +1099,14 @@ def test_a_stalled_network_trains_on_when_no_stage_is_kept(monkeypatch):
 
 
 def test_only_float64_auto_stages_stop_networks_that_stall(monkeypatch):
-    import sknnfit.training as training
-
-    stalls = []
-    train_net = training.train_net
-
-    def spy(plan, data, group, seed, max_time=None, stall=None):
-        stalls.append(stall)
-        return train_net(plan, data, group, seed, max_time, stall)
-
-    monkeypatch.setattr(training, "train_net", spy)
+    plans = _plans_trained(monkeypatch)
     X, y = _clean_sin(300)
     NNRegressor((16,), n_stages=2, max_epochs=30, random_state=0).fit(X, y)
     NNRegressor(
         (16,), n_stages=2, max_epochs=30, precision="float64", random_state=0
     ).fit(X, y)
     NNRegressor((16,), max_epochs=30, random_state=0).fit(X, y)
-    assert set(stalls) == {None}
+    assert {stall for _, _, stall in plans} == {None}
 
 
 def _noisy_smooth(seed=0):
