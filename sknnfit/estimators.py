@@ -1219,20 +1219,25 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 seconds = self._time_share(start, len(self.nets_) - i)
                 seed = int(rng.randint(np.iinfo(np.int32).max))
                 more = continue_net(net, plan, data, group, seed, left, seconds)
-                if i == 0:
-                    firsts.append(more)
                 before = min(record.validation_scores or [math.inf])
-                if not min(more.validation_scores or [math.inf]) < before:
+                kept_before = not min(more.validation_scores or [math.inf]) < before
+                if kept_before:
                     net.module_.load_state_dict(state)
+                if i == 0:
+                    firsts.append((more, kept_before, record.best_epoch))
                 if more.interrupted:
+                    self.interrupted_ = True
                     break
         if not firsts:
             return
-        self._record(firsts, append=True)
+        more, kept_before, best_before = firsts[0]
+        self._record([more], append=True)
+        if kept_before:
+            self.best_epoch_ = best_before
         valid = rows.X_valid is not None
         first = self.stages_[0]
-        first["epochs"] += firsts[0].n_epochs
-        first["stop"] = firsts[0].stop
+        first["epochs"] += more.n_epochs
+        first["stop"] = more.stop
         first["seconds"] += time.monotonic() - began
         if valid:
             fit_v = self._base_output(rows.X_valid) + self._network_output(rows.X_valid)

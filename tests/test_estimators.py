@@ -1096,6 +1096,7 @@ def test_a_stalled_network_trains_on_when_no_stage_is_kept(monkeypatch):
     first = model.n_epochs_ - ran
     assert left == 150 - first
     assert model.stages_[0]["epochs"] == model.n_epochs_ == len(model.loss_curve_)
+    assert 1 <= model.best_epoch_ <= model.n_epochs_
 
 
 def test_only_float64_auto_stages_stop_networks_that_stall(monkeypatch):
