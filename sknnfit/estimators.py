@@ -1204,45 +1204,54 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         the lower held-out loss are kept. Updates ``stages_[0]`` and the
         training curves.
         """
+        if all(r.stop != "stalled" for r in records):
+            return
         from ._device import torch_threads
         from .training import continue_net
+        from .training.stopping import state_copy
 
         began = time.monotonic()
-        firsts = []
+        first = None  # (the first network's resumed record, kept its old weights)
+        ran = [(r.n_epochs, r.stop) for r in records]  # per network, resumes added
         pairs = enumerate(zip(self.nets_, records, strict=True))
         with torch_threads(self.n_threads):
             for i, ((group, net), record) in pairs:
                 left = plan.max_epochs - record.n_epochs
                 if record.stop != "stalled" or left <= 0:
                     continue
-                state = {k: v.clone() for k, v in net.module_.state_dict().items()}
+                state = state_copy(net.module_)
                 seconds = self._time_share(start, len(self.nets_) - i)
                 seed = int(rng.randint(np.iinfo(np.int32).max))
                 more = continue_net(net, plan, data, group, seed, left, seconds)
-                before = min(record.validation_scores or [math.inf])
-                kept_before = not min(more.validation_scores or [math.inf]) < before
+                before = min(record.validation_scores)
+                kept_before = not min(more.validation_scores) < before
                 if kept_before:
                     net.module_.load_state_dict(state)
+                ran[i] = (record.n_epochs + more.n_epochs, more.stop)
                 if i == 0:
-                    firsts.append((more, kept_before, record.best_epoch))
+                    first = (more, kept_before)
                 if more.interrupted:
                     self.interrupted_ = True
                     break
-        if not firsts:
+        epochs, stop = max(ran, key=lambda pair: pair[0])
+        self.stages_[0].update(
+            epochs=epochs,
+            stop=stop,
+            seconds=self.stages_[0]["seconds"] + time.monotonic() - began,
+        )
+        # A stall stop watches held-out rows, so there are some.
+        fit_v = self._base_output(rows.X_valid) + self._network_output(rows.X_valid)
+        yv = self._standardise(rows.y_valid)
+        self.stages_[0]["validation_rmse"] = self._held_out_rmse(
+            fit_v, yv, rows.w_valid
+        )
+        if first is None:
             return
-        more, kept_before, best_before = firsts[0]
+        more, kept_before = first
+        best_before = self.best_epoch_
         self._record([more], append=True)
         if kept_before:
             self.best_epoch_ = best_before
-        valid = rows.X_valid is not None
-        first = self.stages_[0]
-        first["epochs"] += more.n_epochs
-        first["stop"] = more.stop
-        first["seconds"] += time.monotonic() - began
-        if valid:
-            fit_v = self._base_output(rows.X_valid) + self._network_output(rows.X_valid)
-            yv = self._standardise(rows.y_valid)
-            first["validation_rmse"] = self._held_out_rmse(fit_v, yv, rows.w_valid)
 
     def _stage_data(self, data, y, y_valid):
         """The training arrays of a stage: ``data``'s inputs, targets ``y``."""

@@ -86,7 +86,8 @@ def _good_epoch(net):
     return not net.history[-1].get(BAD_EPOCH_KEY, False)
 
 
-def _state_copy(module):
+def state_copy(module):
+    """A detached copy of ``module``'s weights, for ``load_state_dict``."""
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
@@ -173,7 +174,7 @@ class DivergenceRecovery(_HoldsWeights):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.recoveries_ = []
-        self.last_good_state_ = _state_copy(net.module_)
+        self.last_good_state_ = state_copy(net.module_)
         self.base_loss_ = base_loss(net, y)
         tensor = isinstance(X, torch.Tensor)
         self.start_loss_ = evaluate_loss(net, X, y) if tensor else math.inf
@@ -202,7 +203,7 @@ class DivergenceRecovery(_HoldsWeights):
             losses.append(evaluate_loss(net, *self.probe_))
         too_high = max(losses) > self.max_loss_
         if np.isfinite(score) and params_finite and not too_high:
-            self.last_good_state_ = _state_copy(net.module_)
+            self.last_good_state_ = state_copy(net.module_)
             return
         net.history.record(BAD_EPOCH_KEY, True)
         if not params_finite or too_high:
@@ -309,7 +310,7 @@ class BestWeights(_HoldsWeights):
         if _good_epoch(net) and score < self.best_loss_:
             self.best_loss_, self.best_epoch_ = float(score), len(net.history)
             if self.restore:
-                self.best_state_ = _state_copy(net.module_)
+                self.best_state_ = state_copy(net.module_)
 
     def on_train_end(self, net, **kwargs):
         if self.best_state_ is not None:
