@@ -612,7 +612,11 @@ def box_limits(x_min, x_max, slack=EXTRAPOLATION_SLACK, log_columns=()):
     margin = slack * np.where(span > 0, span, 1.0)
     lo, hi = lo - margin, hi + margin
     if cols:
-        lo[cols], hi[cols] = np.exp(lo[cols]), np.exp(hi[cols])
+        # Limits beyond float64: inf above (no value lies past it), the
+        # smallest positive number below (so that 0 still falls outside).
+        with np.errstate(over="ignore"):
+            lo[cols] = np.maximum(np.exp(lo[cols]), np.nextafter(0.0, 1.0))
+            hi[cols] = np.exp(hi[cols])
     return lo, hi
 
 

@@ -30,7 +30,8 @@ def log_columns_rule(X):
     """
     X = np.asarray(X, dtype=np.float64)
     lo, hi = X.min(axis=0), X.max(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # A ratio beyond float64 (a subnormal minimum) is inf: decades apart.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(lo > 0, hi / lo, 0.0)
     return [int(j) for j in np.flatnonzero((lo > 0) & (ratio > DECADES_RATIO))]
 

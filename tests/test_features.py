@@ -52,6 +52,12 @@ def test_log_columns_rule_returns_python_ints():
     assert cols == [1] and type(cols[0]) is int
 
 
+def test_log_columns_rule_takes_a_subnormal_minimum_without_overflow_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert log_columns_rule(np.array([[5e-324], [1.0]])) == [0]
+
+
 # ------------------------------------------------------------------ the kinds
 
 

@@ -238,3 +238,10 @@ def test_a_custom_module_still_predicts_in_float64():
     with torch.no_grad():
         expected = copy.deepcopy(module).double()(x)
     torch.testing.assert_close(forward(x), expected)
+
+
+def test_box_limits_beyond_float64_are_infinite_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lo, hi = _inference.box_limits([1e-300], [1e300], log_columns=[0])
+    assert 0 < lo[0] < 1e-300 and hi[0] == np.inf
