@@ -47,16 +47,68 @@ def noise_share(X, residual, random_state=0):
     >>> bool(noise_share(X, np.sin(3 * X[:, 0])) < 0.05)
     True
     """
-    from sklearn.neighbors import NearestNeighbors
-
     r = np.asarray(residual, dtype=np.float64).reshape(len(X), -1)
-    if len(X) > MAX_ROWS:
-        rows = np.random.default_rng(random_state).choice(len(X), MAX_ROWS, False)
-        X, r = X[rows], r[rows]
+    X, r = _subset(X, r, random_state)
     total = np.mean(r**2)
     if len(X) < 3 or not total > 0:
         return float("nan")
-    _, idx = NearestNeighbors(n_neighbors=2).fit(X).kneighbors(X)
-    # Duplicated rows are their own nearest neighbour: take the other column.
-    other = np.where(idx[:, 0] == np.arange(len(X)), idx[:, 1], idx[:, 0])
+    other, _ = _nearest(X)
     return float(0.5 * np.mean((r - r[other]) ** 2) / total)
+
+
+def residual_wavenumber(X, residual, random_state=0):
+    """Root-mean-square wavenumber of ``residual``, from nearest-neighbour slopes.
+
+    For ``r = a * sin(k . x)`` the mean square of the slope between neighbours
+    along a random direction is ``a**2 |k|**2 / (2 d)`` in ``d`` inputs and the
+    mean square of ``r`` is ``a**2 / 2``, so ``sqrt(d * mean(slope**2) /
+    mean(r**2))`` is ``|k|``: the rate, in radians per unit of the inputs, at
+    which the residual oscillates. Meaningful where the rows resolve it (several
+    rows per period) and the residual is not noise (:func:`noise_share`).
+
+    Parameters
+    ----------
+    X, residual, random_state
+        As in :func:`noise_share`.
+
+    Returns
+    -------
+    wavenumber : float
+        nan for fewer than 3 distinct rows or a zero residual.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.linspace(-2, 2, 2001)[:, None]
+    >>> round(residual_wavenumber(x, np.sin(15 * x[:, 0])))
+    15
+    """
+    r = np.asarray(residual, dtype=np.float64).reshape(len(X), -1)
+    X, r = _subset(X, r, random_state)
+    # Repeated inputs have no distance to divide by: one row each.
+    X, first = np.unique(X, axis=0, return_index=True)
+    r = r[first]
+    total = np.mean(r**2)
+    if len(X) < 3 or not total > 0:
+        return float("nan")
+    other, distance = _nearest(X)
+    slope = (r - r[other]) / distance[:, None]
+    return float(np.sqrt(X.shape[1] * np.mean(slope**2) / total))
+
+
+def _subset(X, r, random_state):
+    """At most :data:`MAX_ROWS` rows of ``X`` and ``r``, a random subset beyond."""
+    if len(X) > MAX_ROWS:
+        rows = np.random.default_rng(random_state).choice(len(X), MAX_ROWS, False)
+        return X[rows], r[rows]
+    return X, r
+
+
+def _nearest(X):
+    """Each row's nearest other row and the distance to it."""
+    from sklearn.neighbors import NearestNeighbors
+
+    distance, idx = NearestNeighbors(n_neighbors=2).fit(X).kneighbors(X)
+    # Duplicated rows are their own nearest neighbour: take the other column.
+    own = idx[:, 0] == np.arange(len(X))
+    return np.where(own, idx[:, 1], idx[:, 0]), np.where(own, distance[:, 1], 0.0)

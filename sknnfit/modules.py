@@ -83,6 +83,10 @@ class MLP(nn.Module):
         represented exactly and the hidden layers only fit what is left.
     sin_w0 : float, default=1.0
         Frequency of the ``"sin"`` activation.
+    first_scale : float, default=1.0
+        ``"sin"`` networks: the first layer's initial weights are multiplied by
+        this, which widens the band of input frequencies the network starts
+        with (the multi-stage networks' kappa). Only the initialisation reads it.
     precision : {"float32", "bfloat16", "float64"}, default="float32"
         ``"bfloat16"``: in training mode the forward pass of float32 inputs runs
         under :func:`torch.autocast` with bfloat16 (mixed precision: the matrix
@@ -100,6 +104,7 @@ class MLP(nn.Module):
         linear_skip=False,
         sin_w0=1.0,
         precision="float32",
+        first_scale=1.0,
     ):
         super().__init__()
         if precision not in PRECISIONS:
@@ -117,7 +122,7 @@ class MLP(nn.Module):
         self.out = nn.Linear(width, n_outputs)
         self.skip = nn.Linear(n_inputs, n_outputs) if linear_skip else None
         if activation == "sin":
-            self._siren_init(sin_w0)
+            self._siren_init(sin_w0, first_scale)
         if self.skip is not None and hidden_layer_sizes:
             # Start as "linear model + small correction": the skip path carries the
             # trend from the first step, the trunk learns the residual.
@@ -127,7 +132,7 @@ class MLP(nn.Module):
         if precision == "float64":
             self.double()
 
-    def _siren_init(self, w0):
+    def _siren_init(self, w0, first_scale=1.0):
         linears = [m for m in self.hidden if isinstance(m, nn.Linear)]
         for i, layer in enumerate(linears):
             fan_in = layer.in_features
@@ -135,7 +140,7 @@ class MLP(nn.Module):
             if i == 0:
                 # Standardised inputs span about [-3, 3]; keep the first layer's
                 # phases within a few periods.
-                bound = math.sqrt(3.0 / fan_in)
+                bound = first_scale * math.sqrt(3.0 / fan_in)
             nn.init.uniform_(layer.weight, -bound, bound)
 
     def forward(self, x):

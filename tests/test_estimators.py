@@ -2,6 +2,7 @@
 
 import copy
 import dataclasses
+import types
 import warnings
 
 import numpy as np
@@ -14,6 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sknnfit import NNRegressor
+from sknnfit.estimators import STAGE_T
 from sknnfit.exceptions import (
     ConvergenceWarning,
     ExtrapolationWarning,
@@ -926,8 +928,63 @@ def test_a_sine_stage_that_does_not_help_is_tried_with_the_first_activation(
     )
     X, y = _clean_sin()
     model = NNRegressor((32, 32), guard=False, random_state=0).fit(X, y)
-    assert tried[:3] == ["silu", "sin", "silu"]
+    # The first network, sines (at the usual band, then perhaps a wider one),
+    # then its own activation.
+    assert tried[:2] == ["silu", "sin"]
+    assert tried[2:4] in (["silu", "sin"], ["sin", "silu"])
     assert all(stage["activation"] == "silu" for stage in model.stages_)
+
+
+def test_a_fast_residual_gets_a_sine_trial_with_a_wider_first_layer(monkeypatch):
+    import sknnfit.training as training
+    from sknnfit._noise import residual_wavenumber
+    from sknnfit.estimators import STAGE_ACTIVATION, WIDER_BAND
+
+    tried, seen = [], []
+    train_net = training.train_net
+
+    def spy(plan, *args, **kwargs):
+        scale = (plan.net_params or {}).get("module__first_scale", 1.0)
+        tried.append((plan.activation, scale))
+        return train_net(plan, *args, **kwargs)
+
+    stage_trials = NNRegressor._stage_trials
+
+    def trials(self, plan, rows, residual):
+        band = residual_wavenumber(rows.X[:, : self.n_features_in_], residual)
+        seen.append((band, stage_trials(self, plan, rows, residual)))
+        return seen[-1][1]
+
+    monkeypatch.setattr(training, "train_net", spy)
+    monkeypatch.setattr(NNRegressor, "_stage_trials", trials)
+    # Only a stage with a widened first layer counts as helping here.
+    helps = NNRegressor._stage_helps
+    monkeypatch.setattr(
+        NNRegressor,
+        "_stage_helps",
+        lambda self, *a: tried[-1][1] > 1.0 and helps(self, *a),
+    )
+    X, y = _clean_sin()
+    model = NNRegressor((32, 32), guard=False, random_state=0).fit(X, y)
+    band, first_trials = seen[0]
+    assert band >= WIDER_BAND  # what the first network leaves oscillates fast
+    assert first_trials == [
+        (STAGE_ACTIVATION, 1.0),
+        (STAGE_ACTIVATION, pytest.approx(np.sqrt(band))),
+        ("silu", 1.0),
+    ]
+    assert tried[1:3] == first_trials[:2]
+    second = model.stages_[1]
+    assert second["first_scale"] == pytest.approx(np.sqrt(band))
+    assert second["validation_rmse"] < model.stages_[0]["validation_rmse"] / 1.1
+    # The widened network predicts like the rest after a round trip.
+    assert np.all(np.isfinite(model.predict(X)))
+
+
+def test_fixed_stages_try_the_first_activation_only():
+    model = NNRegressor(n_stages=2)
+    plan = types.SimpleNamespace(activation="tanh")
+    assert model._stage_trials(plan, None, None) == [("tanh", 1.0)]
 
 
 def test_a_fixed_number_of_stages_keeps_the_first_activation():
@@ -993,6 +1050,31 @@ def test_a_gain_on_one_held_out_row_is_not_clear():
     # A 10-fold fall on every row is clear.
     spread = np.random.default_rng(2).uniform(0.5, 1.5, (50, 1))
     assert judge._stage_helps(0.01 * spread, 0.001 * spread, yv, None)
+
+
+def test_a_fall_on_every_row_is_clear_though_one_row_holds_most_of_the_error():
+    yv = np.zeros((50, 1))
+    before = np.random.default_rng(3).uniform(0.005, 0.01, (50, 1))
+    before[0] = 10.0
+    after = before / 6  # every row's error falls 6-fold
+    judge = _stage_judge()
+    fall = (before**2 - after**2)[:, 0]
+    assert fall.mean() < STAGE_T * fall.std() / np.sqrt(len(fall))  # t fails
+    assert judge._stage_helps(before, after, yv, None)
+    # Half the rows better, half worse by as much: no clear gain by signs.
+    mixed = before.copy()
+    mixed[0] = 1.0
+    mixed[1::2] *= 1.5
+    assert judge._held_out_rmse(mixed, yv) * 1.1 < judge._held_out_rmse(before, yv)
+    assert not judge._stage_helps(before, mixed, yv, None)
+    # The signs count rows by their weight: half the rows 6-fold better, the
+    # other half 1.2-fold worse is clear only where the worse ones hardly count.
+    halves = before.copy()
+    halves[::2] /= 6
+    halves[1::2] *= 1.2
+    assert not judge._stage_helps(before, halves, yv, None)
+    w = np.where(np.arange(50) % 2 == 0, 1.0, 1e-6)
+    assert judge._stage_helps(before, halves, yv, w)
 
 
 def _plans_trained(monkeypatch, first_stop=None):

@@ -122,6 +122,21 @@ def test_sine_networks_get_the_siren_initialisation(w0):
         assert layer.weight.abs().max() > 0.9 * bound  # uniform over the range
 
 
+def test_first_scale_widens_only_a_sine_networks_first_layer():
+    def build(activation, scale):
+        torch.manual_seed(0)
+        return MLP(3, 1, (32, 32), activation=activation, first_scale=scale)
+
+    wide, usual = linears(build("sin", 8.0)), linears(build("sin", 1.0))
+    torch.testing.assert_close(wide[0].weight, 8.0 * usual[0].weight)
+    for a, b in zip(wide[1:], usual[1:], strict=True):
+        torch.testing.assert_close(a.weight, b.weight)
+    # Other activations keep PyTorch's initialisation whatever the scale.
+    torch.testing.assert_close(
+        linears(build("silu", 8.0))[0].weight, linears(build("silu", 1.0))[0].weight
+    )
+
+
 def test_other_activations_keep_pytorchs_initialisation():
     torch.manual_seed(0)
     model = MLP(4, 1, hidden_layer_sizes=(64, 64), activation="silu")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sknnfit._noise import MAX_ROWS, noise_share
+from sknnfit._noise import MAX_ROWS, noise_share, residual_wavenumber
 
 
 @pytest.fixture
@@ -49,3 +49,41 @@ def test_large_inputs_are_subsampled(monkeypatch):
     X = rng.uniform(size=(5000, 1))
     assert noise.noise_share(X, rng.normal(size=5000)) == pytest.approx(1, abs=0.15)
     assert MAX_ROWS == 20_000
+
+
+# ------------------------------------------------------------ residual_wavenumber
+
+
+@pytest.mark.parametrize("k", [3.0, 12.0])
+def test_the_wavenumber_of_a_plane_wave_is_its_rate(inputs, k):
+    direction = np.array([0.6, 0.8, 0.0])
+    wave = np.cos(k * inputs @ direction + 0.3)
+    assert residual_wavenumber(inputs, wave) == pytest.approx(k, rel=0.15)
+    # Neither its size nor a second, identical output changes it.
+    both = 1e-9 * np.column_stack([wave, wave])
+    assert residual_wavenumber(inputs, both) == pytest.approx(
+        residual_wavenumber(inputs, wave)
+    )
+
+
+def test_a_faster_residual_has_a_larger_wavenumber():
+    x = np.linspace(-np.pi, np.pi, 2001)[:, None]  # whole periods
+    slow, fast = (residual_wavenumber(x, np.sin(k * x[:, 0])) for k in (2, 20))
+    assert slow == pytest.approx(2, rel=0.02)
+    assert fast == pytest.approx(20, rel=0.02)
+
+
+def test_the_wavenumber_skips_duplicated_rows():
+    x = np.linspace(-np.pi, np.pi, 501)
+    X = np.repeat(x, 2)[:, None]  # every row twice: no distance to divide by
+    assert residual_wavenumber(X, np.repeat(np.sin(5 * x), 2)) == pytest.approx(
+        5, rel=0.02
+    )
+
+
+def test_no_wavenumber_without_rows_or_residual():
+    X = np.linspace(0, 1, 10)[:, None]
+    assert np.isnan(residual_wavenumber(X, np.zeros(10)))
+    assert np.isnan(residual_wavenumber(X[:2], np.ones(2)))
+    assert np.isnan(residual_wavenumber(np.zeros((10, 1)), np.arange(10.0)))
+    assert np.isnan(residual_wavenumber(np.repeat(X[:2], 5, axis=0), np.ones(10)))

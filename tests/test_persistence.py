@@ -1291,6 +1291,20 @@ def test_a_sine_stage_saves_and_loads_as_it_predicts(tmp_path):
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
 
 
+def test_a_sine_stage_with_a_widened_first_layer_saves_and_loads(tmp_path):
+    # n_stages="auto" may start a sine stage with first_scale > 1; only its
+    # initial weights differ, so the file holds what it learnt and the record.
+    model, X = _two_stage_model("sin")
+    first = model.stage_nets_[0][0][1].module_.hidden[0]
+    with torch.no_grad():
+        first.weight.mul_(8.0)
+    model.stages_[1]["first_scale"] = 8.0
+    save(model, tmp_path / "m.sknnfit")
+    loaded = load(tmp_path / "m.sknnfit")
+    assert loaded.stages_[1]["first_scale"] == 8.0
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
 def test_a_file_without_stage_activations_builds_stages_as_the_first(tmp_path):
     # Files written before stages_ recorded activations.
     model, X = _two_stage_model()
