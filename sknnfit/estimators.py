@@ -1157,8 +1157,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 data, residual / scale, (yv - fit_v) / scale if valid else None
             )
             kept = None
-            trials = self._stage_trials(plan, rows, yt - fit)
-            for activation, band in trials:
+            for activation, band in self._stage_trials(plan, rows, yt - fit):
                 began = time.monotonic()
                 stage_plan = dataclasses.replace(plan, activation=activation)
                 if band != 1.0:
@@ -1309,7 +1308,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         return nets, records
 
     def _stage_trials(self, plan, rows, residual):
-        """``[(activation, first_scale), ...]``: the networks a stage tries, in order.
+        """Yield ``(activation, first_scale)``: the networks a stage tries, in order.
 
         An int ``n_stages`` trains the first network's activation. ``"auto"``
         tries :data:`STAGE_ACTIVATION` networks at the usual band of input
@@ -1317,20 +1316,21 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         a wavenumber k of :data:`WIDER_BAND` or more
         (:func:`sknnfit._noise.residual_wavenumber` on the base's inputs), sine
         networks whose first layer starts ``sqrt(k)`` times wider; then the
-        first network's activation.
+        first network's activation. Lazy: k is measured only when the first
+        trial did not pass.
         """
         if self.n_stages != "auto":
-            return [(plan.activation, 1.0)]
+            yield plan.activation, 1.0
+            return
         from ._noise import residual_wavenumber
 
-        trials = [(STAGE_ACTIVATION, 1.0)]
+        yield STAGE_ACTIVATION, 1.0
         live = self.y_scale_ > 0
         band = residual_wavenumber(rows.X[:, : self.n_features_in_], residual[:, live])
         if band >= WIDER_BAND:
-            trials.append((STAGE_ACTIVATION, float(np.sqrt(band))))
+            yield STAGE_ACTIVATION, float(np.sqrt(band))
         if plan.activation != STAGE_ACTIVATION:
-            trials.append((plan.activation, 1.0))
-        return trials
+            yield plan.activation, 1.0
 
     def _stall(self, plan):
         """``(gain, min_left)`` of a network's stall stop, or None.

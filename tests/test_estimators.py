@@ -952,7 +952,7 @@ def test_a_fast_residual_gets_a_sine_trial_with_a_wider_first_layer(monkeypatch)
 
     def trials(self, plan, rows, residual):
         band = residual_wavenumber(rows.X[:, : self.n_features_in_], residual)
-        seen.append((band, stage_trials(self, plan, rows, residual)))
+        seen.append((band, list(stage_trials(self, plan, rows, residual))))
         return seen[-1][1]
 
     monkeypatch.setattr(training, "train_net", spy)
@@ -984,7 +984,22 @@ def test_a_fast_residual_gets_a_sine_trial_with_a_wider_first_layer(monkeypatch)
 def test_fixed_stages_try_the_first_activation_only():
     model = NNRegressor(n_stages=2)
     plan = types.SimpleNamespace(activation="tanh")
-    assert model._stage_trials(plan, None, None) == [("tanh", 1.0)]
+    assert list(model._stage_trials(plan, None, None)) == [("tanh", 1.0)]
+
+
+def test_auto_stages_measure_the_residual_only_when_the_first_trial_fails(
+    monkeypatch,
+):
+    import sknnfit._noise as noise
+
+    def unmeasured(*args, **kwargs):
+        raise AssertionError("measured before the first trial was judged")
+
+    monkeypatch.setattr(noise, "residual_wavenumber", unmeasured)
+    trials = NNRegressor()._stage_trials(
+        types.SimpleNamespace(activation="silu"), None, None
+    )
+    assert next(trials) == ("sin", 1.0)
 
 
 def test_a_fixed_number_of_stages_keeps_the_first_activation():
