@@ -14,10 +14,11 @@
 
 ``--parts`` runs some of them; the others are read from their CSV files.
 ``--stage-problems`` refits the curves of some problems (the rows of other
-problems and seeds are kept) and ``--problems`` some goal problems (the rows
-of the others are kept). formula5 gets ``--formula5-seeds`` (seed 0 by
-default) at ``--formula5-n-train`` rows (20,000; its reference size is
-100,000).
+problems and seeds are kept; a formula of the suite, such as ``II.2.42``, is
+fitted in float32 and float64 as clean sin is) and ``--problems`` some goal
+problems (the rows of the others are kept). formula5 gets
+``--formula5-seeds`` (seed 0 by default) at ``--formula5-n-train`` rows
+(20,000; its reference size is 100,000).
 """
 
 from __future__ import annotations
@@ -60,9 +61,10 @@ def main(argv=None):
     parser.add_argument(
         "--stage-problems",
         nargs="+",
-        choices=("clean_sin", "formula5"),
         default=["clean_sin", "formula5"],
-        help="stage curves to refit (the other rows of the CSV are kept)",
+        help="stage curves to refit (the other rows of the CSV are kept): "
+        "clean_sin, formula5, or a formula of the suite such as II.2.42 "
+        "(fitted in float32 and float64, as clean_sin)",
     )
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
@@ -77,13 +79,14 @@ def main(argv=None):
     formula5 = {"n_train": args.formula5_n_train}
     if "stages" in args.parts:
         curves = []
-        if "clean_sin" in args.stage_problems:
-            curves += [
-                stage_curves("clean_sin", args.seeds, n_stages="auto"),
-                stage_curves(
-                    "clean_sin", args.seeds, n_stages="auto", precision="float64"
-                ),
-            ]
+        for problem in args.stage_problems:
+            if problem != "formula5":
+                curves += [
+                    stage_curves(problem, args.seeds, n_stages="auto"),
+                    stage_curves(
+                        problem, args.seeds, n_stages="auto", precision="float64"
+                    ),
+                ]
         if "formula5" in args.stage_problems and args.formula5_seeds:
             curves.append(
                 stage_curves(
@@ -96,9 +99,12 @@ def main(argv=None):
             )
         old = frames["stages"]
         if old is not None:
-            seeds = {"clean_sin": args.seeds, "formula5": args.formula5_seeds}
+
+            def seeds(problem):
+                return args.formula5_seeds if problem == "formula5" else args.seeds
+
             refit = [
-                problem in args.stage_problems and seed in seeds[problem]
+                problem in args.stage_problems and seed in seeds(problem)
                 for problem, seed in zip(old["problem"], old["seed"], strict=True)
             ]
             curves.insert(0, old[~pd.Series(refit, index=old.index)])
