@@ -99,12 +99,10 @@ def main(argv=None):
             )
         old = frames["stages"]
         if old is not None:
-
-            def seeds(problem):
-                return args.formula5_seeds if problem == "formula5" else args.seeds
-
             refit = [
-                problem in args.stage_problems and seed in seeds(problem)
+                problem in args.stage_problems
+                and seed
+                in (args.formula5_seeds if problem == "formula5" else args.seeds)
                 for problem, seed in zip(old["problem"], old["seed"], strict=True)
             ]
             curves.insert(0, old[~pd.Series(refit, index=old.index)])

@@ -1157,7 +1157,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 data, residual / scale, (yv - fit_v) / scale if valid else None
             )
             kept = None
-            for activation, band in self._stage_trials(plan, rows, yt - fit):
+            for activation, band in self._stage_trials(plan, rows, residual):
                 began = time.monotonic()
                 stage_plan = dataclasses.replace(plan, activation=activation)
                 if band != 1.0:

@@ -136,11 +136,12 @@ class MLP(nn.Module):
         linears = [m for m in self.hidden if isinstance(m, nn.Linear)]
         for i, layer in enumerate(linears):
             fan_in = layer.in_features
-            bound = 1.0 / fan_in if i == 0 else math.sqrt(6.0 / fan_in) / w0
             if i == 0:
                 # Standardised inputs span about [-3, 3]; keep the first layer's
                 # phases within a few periods.
                 bound = first_scale * math.sqrt(3.0 / fan_in)
+            else:
+                bound = math.sqrt(6.0 / fan_in) / w0
             nn.init.uniform_(layer.weight, -bound, bound)
 
     def forward(self, x):
