@@ -11,7 +11,7 @@ ACTIVATIONS = ("relu", "leaky_relu", "tanh", "gelu", "silu", "sin")
 #: ``NNRegressor(precision=...)``).
 PRECISIONS = ("float32", "bfloat16", "float64")
 
-OPTIMIZERS = ("adam", "adamw", "sgd", "lbfgs", "signagree")
+OPTIMIZERS = ("adam", "adamw", "muon", "sgd", "lbfgs", "signagree")
 
 LOSSES = ("mse", "mae", "huber", "relative", "peak", "quantile")
 

@@ -28,15 +28,15 @@ def plan_for(n_train, n_outputs=19, n_inputs=50, **params):
         # A small network: the step rule binds (batches of 1024 rows) ...
         ("adamw", 100_000, (8,), 400),  # 98 steps per epoch: capped at 400
         ("adamw", 200_000, (8,), 230),  # 196 steps: 45,000 / 196 rounded up
-        # ... until the time budget does: 360 s / (977 steps x 2.0 ms).
-        ("adamw", 1_000_000, (8,), 184),
+        # ... until the time budget does: 270 s / (977 steps x 2.0 ms).
+        ("adamw", 1_000_000, (8,), 138),
         # 50 inputs, 19 outputs: 42,003 parameters (87,571 with three layers of
         # 192); a step of 1024 rows is 1.9 ms + 1.65e-10 s x 1024 x parameters.
         ("adamw", 10_000, (128, 128, 128), 400),  # 40 s / (10 x 9.0 ms) > 400
         ("adamw", 20_000, (128, 128, 128), 333),  # 60 s / (20 x 9.0 ms)
-        ("adamw", 200_000, (128, 128, 128), 204),  # 360 s / (196 x 9.0 ms)
-        ("adamw", 200_000, (192, 192, 192), 110),  # 360 s / (196 x 16.7 ms)
-        ("adamw", 2_000_000, (128, 128, 128), 20),
+        ("adamw", 200_000, (128, 128, 128), 153),  # 270 s / (196 x 9.0 ms)
+        ("adamw", 200_000, (192, 192, 192), 82),  # 270 s / (196 x 16.7 ms)
+        ("adamw", 2_000_000, (128, 128, 128), 15),
         # L-BFGS: 200 epochs, fewer beyond its work cap (579 parameters here).
         ("lbfgs", 4_000, (8,), 200),
         ("lbfgs", 100_000, (8,), 43),  # 2.5e9 / (100,000 x 579)
@@ -65,14 +65,37 @@ def test_max_epochs_auto_stays_within_a_time_budget_that_grows_with_the_data(n_t
     assert time_budget(2 * n_train) >= budget
 
 
+def test_max_epochs_auto_counts_muons_newton_schulz_steps():
+    from sknnfit._auto import (
+        MUON_MATRIX_SECONDS,
+        NEWTON_SCHULZ_SECONDS,
+        epoch_seconds,
+        muon_step_seconds,
+        time_budget,
+    )
+
+    # The hidden matrices of 50 -> 192 -> 192 -> 192 -> 19: 50 x 192 and two
+    # of 192 x 192; the output layer takes AdamW's step and costs nothing extra.
+    widths = [50, 192, 192, 192, 19]
+    units = 50**2 * 192 + 2 * 192**3
+    expected = 3 * MUON_MATRIX_SECONDS + NEWTON_SCHULZ_SECONDS * units
+    assert muon_step_seconds(widths) == pytest.approx(expected)
+    params = {"hidden_layer_sizes": (192, 192, 192), "batch_size": 1024}
+    muon = plan_for(200_000, optimizer="muon", **params).max_epochs
+    adamw = plan_for(200_000, optimizer="adamw", **params).max_epochs
+    assert muon < adamw == 82
+    per_epoch = epoch_seconds(196, 1024, 87_571) + 196 * expected
+    assert muon == int(time_budget(200_000) // per_epoch)
+
+
 def test_max_epochs_auto_allows_more_work_in_bfloat16():
     params = {"hidden_layer_sizes": (192, 192, 192), "optimizer": "adamw"}
     params["batch_size"] = 1024
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # emulated bfloat16 here
-        # The per-row cost / 1.5: 360 s / (196 x (1.9 + 14.8 / 1.5) ms).
-        assert plan_for(200_000, precision="bfloat16", **params).max_epochs == 156
-    assert plan_for(200_000, precision="float32", **params).max_epochs == 110
+        # The per-row cost / 1.5: 270 s / (196 x (1.9 + 14.8 / 1.5) ms).
+        assert plan_for(200_000, precision="bfloat16", **params).max_epochs == 117
+    assert plan_for(200_000, precision="float32", **params).max_epochs == 82
 
 
 @pytest.mark.parametrize(
@@ -108,8 +131,8 @@ def test_auto_architecture_widens_for_large_data(
         (500, (128, 128, 128), "lbfgs"),
         (2_000, (64, 64, 64), "lbfgs"),
         (7_500, (32, 32, 32), "lbfgs"),
-        # Beyond the narrowest: AdamW on the default width.
-        (9_000, (128, 128, 128), "adamw"),
+        # Beyond the narrowest: Muon on the default width.
+        (9_000, (128, 128, 128), "muon"),
     ],
 )
 def test_auto_architecture_narrows_to_keep_lbfgs(n_train, layers, optimizer):
@@ -151,7 +174,7 @@ def test_batch_size_auto(optimizer, n_train, expected):
 
 def test_optimizer_auto_takes_lbfgs_for_small_work_only():
     assert plan_for(1000, n_outputs=1, n_inputs=3).optimizer == "lbfgs"
-    assert plan_for(200_000).optimizer == "adamw"
+    assert plan_for(200_000).optimizer == "muon"
     # lr and schedule follow the optimizer.
     small = plan_for(1000, n_outputs=1, n_inputs=3)
     assert (small.lr, small.lr_schedule) == (1.0, "none")

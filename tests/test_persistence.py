@@ -94,6 +94,7 @@ def test_target_transform_pickles(small_nn, data):
 NN_CASES = [
     pytest.param({}, id="defaults"),
     pytest.param({"early_stopping": True, "optimizer": "adamw"}, id="early-stopping"),
+    pytest.param({"early_stopping": True, "optimizer": "muon"}, id="muon"),
     pytest.param({"base": "poly2", "input_transform": "none"}, id="poly-base"),
     pytest.param(
         {"activation": "sin", "net_params": {"module__sin_w0": 2.0}}, id="net-params"

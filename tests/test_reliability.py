@@ -511,7 +511,7 @@ def split_data():
     return X, f(X), X_test, f(X_test)
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "adamw", "signagree"])
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "muon", "signagree"])
 @pytest.mark.parametrize("base", ["auto", "none"])
 def test_huge_finite_loss_is_caught_and_recovered(
     small_nn, split_data, optimizer, base

@@ -289,7 +289,7 @@ def _extra_callbacks(plan, n_train, monitor, batch_schedule):
         max_epochs=plan.max_epochs,
         steps_per_epoch=math.ceil(n_train / plan.batch_size),
         monitor=monitor,
-        cycle_momentum=plan.optimizer in ("adam", "adamw", "sgd"),
+        cycle_momentum=plan.optimizer in ("adam", "adamw", "muon", "sgd"),
         patience=plan.patience if plan.early_stopping else None,
         tol=plan.tol,
     )
