@@ -21,18 +21,19 @@ from .bases import resolve_base
 from .modules import native_bfloat16
 
 #: optimizer="auto" picks full-batch L-BFGS when training rows x network
-#: parameters is at most this, AdamW otherwise: an L-BFGS epoch is up to 20
+#: parameters is at most this, Muon otherwise: an L-BFGS epoch is up to 20
 #: iterations over every training row, about 0.25 s of one x86-64 core here.
 LBFGS_BUDGET = 2e7
 
 #: hidden_layer_sizes="auto" with optimizer="auto" below LARGE_DATA: the widest
 #: of these (three hidden layers each) that L-BFGS trains within LBFGS_BUDGET;
-#: when none does, DEFAULT_LAYERS with AdamW. On smooth formulas of 7,500 rows
+#: when none does, DEFAULT_LAYERS with Muon. On smooth formulas of 7,500 rows
 #: full-batch L-BFGS on 3x32 reached 2-4x lower held-out error than AdamW on
 #: 3x128 in the same time (README).
 LBFGS_WIDTHS = (128, 64, 32)
 
-#: lr="auto" per optimizer (for AdamW/Adam/SGD the peak of the schedule).
+#: lr="auto" per optimizer (for Muon/AdamW/Adam/SGD the peak of the schedule).
+#: Muon's updates are scaled to AdamW's size, so it takes AdamW's rate.
 DEFAULT_LR = {
     "adam": 5e-3,
     "adamw": 5e-3,

@@ -55,6 +55,14 @@ def optimizer_spec(name, lr, weight_decay, device):
     return cls, kwargs
 
 
+def _evaluate(closure):
+    """The loss ``closure`` returns, with gradients on (a step runs without)."""
+    if closure is None:
+        return None
+    with torch.enable_grad():
+        return closure()
+
+
 class SignAgree(Optimizer):
     """Sign updates where the gradient agrees with its momentum (seed 000's rule).
 
@@ -91,10 +99,7 @@ class SignAgree(Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = _evaluate(closure)
         for group in self.param_groups:
             lr, beta, wd = group["lr"], group["beta"], group["weight_decay"]
             for p in group["params"]:
@@ -221,10 +226,7 @@ class MuonAdamW(Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = _evaluate(closure)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
