@@ -78,7 +78,9 @@ NumPy's (``np.log1p``). Saving any other class raises a TypeError that names it
 and points to ``joblib.dump``. What only matters
 while training is not stored: the skorch callbacks and their state (such as
 the divergence monitor's record), the validation split and the training
-iterator's settings. The loaded nets predict; ``fit`` builds new ones.
+iterator's settings. The loaded nets predict; ``fit`` builds new ones, or with
+``warm_start=True`` trains them on from their weights (the optimizer starts
+afresh).
 """
 
 from __future__ import annotations

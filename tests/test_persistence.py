@@ -161,6 +161,26 @@ def test_loaded_model_refits_and_keeps_its_parameters(small_nn, fitted, data, tm
     )
 
 
+@pytest.mark.parametrize("early_stopping", [True, False])
+def test_loaded_model_trains_on_under_warm_start(
+    small_nn, data, tmp_path, early_stopping
+):
+    # A file keeps no training callbacks: warm start rebuilds them and trains
+    # on from the loaded weights (this raised a KeyError before).
+    X, y = data
+    model = small_nn(early_stopping=early_stopping, optimizer="adamw", warm_start=True)
+    model.fit(X, y)
+    save(model, tmp_path / "m.sknnfit")
+    other = load(tmp_path / "m.sknnfit")
+    before = other.predict(X)
+    other.fit(X, y)
+    assert other.n_iter_ > model.n_iter_
+    assert not np.array_equal(other.predict(X), before)
+    if early_stopping:
+        assert len(other.validation_scores_) == other.n_iter_
+    assert other.score(X, y) >= model.score(X, y) - 0.01
+
+
 @pytest.mark.filterwarnings("ignore:.*were clipped to the range")
 @pytest.mark.parametrize(
     "target", ["standard", "log", "log1p", "asinh", "rank", "rank_normal", "auto"]

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 import torch
+from skorch.callbacks import PassthroughScoring
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
@@ -89,19 +90,11 @@ def train_net(plan, data, group, seed, max_time=None, stall=None):
     cols = list(group)
     valid = _valid_dataset(data, cols)
     monitor = "valid_loss" if valid is not None else "train_loss"
-    best = BestWeights(monitor, restore=valid is not None)
     batch_schedule = BatchSchedule(plan.batch_size) if plan.batch_growth else None
-    callbacks = [
-        ("sknnfit_divergence", DivergenceRecovery(monitor)),
-        ("sknnfit_best", best),
-    ]
-    if plan.early_stopping and plan.lr_schedule != "wsd":
-        # "wsd" stops itself, after annealing from the plateau.
-        callbacks.append(
-            ("sknnfit_early_stop", EarlyStop(monitor, plan.patience, plan.tol))
-        )
-        if stall is not None and plan.lr_schedule == "none":
-            callbacks.append(("sknnfit_stall", Stall(monitor, plan.patience, *stall)))
+    callbacks = _watch_callbacks(plan, monitor)
+    best = dict(callbacks)["sknnfit_best"]
+    if stall is not None and plan.early_stopping and plan.lr_schedule == "none":
+        callbacks.append(("sknnfit_stall", Stall(monitor, plan.patience, *stall)))
     if max_time is not None:
         callbacks.append(("sknnfit_time_limit", TimeLimit(max_time)))
     callbacks += _extra_callbacks(plan, len(data.X), monitor, batch_schedule)
@@ -160,6 +153,13 @@ def continue_net(net, plan, data, group, seed, max_epochs, max_time=None):
         "sknnfit_stall",
     )
     callbacks = [(name, cb) for name, cb in net.callbacks if name not in replaced]
+    if "sknnfit_best" not in dict(callbacks):
+        # A loaded net: what only matters while training was not saved.
+        callbacks = _watch_callbacks(plan, monitor) + callbacks
+    if valid is not None and getattr(net, "callbacks__valid_loss", True) is None:
+        # build_net turned the held-out loss off for a net built without them
+        # (skorch reads this attribute when it initializes the callbacks).
+        net.callbacks__valid_loss = PassthroughScoring(name="valid_loss")
     if max_time is not None:
         callbacks.append(("sknnfit_time_limit", TimeLimit(max_time)))
     schedule = BatchSchedule(plan.batch_size) if plan.batch_growth else None
@@ -177,6 +177,20 @@ def continue_net(net, plan, data, group, seed, max_epochs, max_time=None):
     # counters, which fused AdamW steps leave unchanged: drop it.
     _inference.drop_float64(net.module_)
     return _record(net, dict(net.callbacks_)["sknnfit_best"], X, y)
+
+
+def _watch_callbacks(plan, monitor):
+    """The callbacks that watch a net's loss: divergence, best weights, stopping."""
+    callbacks = [
+        ("sknnfit_divergence", DivergenceRecovery(monitor)),
+        ("sknnfit_best", BestWeights(monitor, restore=monitor == "valid_loss")),
+    ]
+    if plan.early_stopping and plan.lr_schedule != "wsd":
+        # "wsd" stops itself, after annealing from the plateau.
+        callbacks.append(
+            ("sknnfit_early_stop", EarlyStop(monitor, plan.patience, plan.tol))
+        )
+    return callbacks
 
 
 def _valid_dataset(data, cols):
