@@ -197,15 +197,13 @@ def make_plan(
     if sizes == "auto":
         sizes = _auto_layers(params["optimizer"], large, n_train, n_inputs, n_outputs)
     precision = _precision(params["precision"], device, large)
-    n_parameters = _n_parameters([n_inputs, *sizes, n_outputs])
-    optimizer, lr, schedule = _optimizer(params, n_train * n_parameters)
+    widths = [n_inputs, *sizes, n_outputs]
+    optimizer, lr, schedule = _optimizer(params, n_train * _n_parameters(widths))
     batch_size = _batch_size(params["batch_size"], optimizer, n_train)
     if nothing_to_learn:
         max_epochs = 0
     elif params["max_epochs"] == "auto":
-        max_epochs = _auto_epochs(
-            optimizer, precision, n_train, batch_size, [n_inputs, *sizes, n_outputs]
-        )
+        max_epochs = _auto_epochs(optimizer, precision, n_train, batch_size, widths)
     else:
         max_epochs = int(params["max_epochs"])
     if params["multi_output"] == "separate":
