@@ -77,10 +77,10 @@ NEWTON_SCHULZ_SECONDS = 6.5e-10
 
 #: ... and a network trains for at most SECONDS_PER_ROW per training row, but
 #: never less than MIN_SECONDS nor more than MAX_SECONDS of that model: time
-#: that grows with the data (16,000 rows: 48 s; 90,000 rows or more: 270 s).
+#: that grows with the data (16,000 rows: 48 s; 70,000 rows or more: 210 s).
 SECONDS_PER_ROW = 3e-3
 MIN_SECONDS = 40.0
-MAX_SECONDS = 270.0
+MAX_SECONDS = 210.0
 
 #: precision="bfloat16" divides the per-row cost by this factor: where bfloat16
 #: is native, a mixed-precision epoch costs about 1/1.5 of a float32 one.

@@ -188,7 +188,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         network parameters); for first-order optimizers enough passes
         for about 45,000 optimizer steps, between 200 and 400 (a one-cycle
         schedule needs steps to settle), and at most the passes a time budget
-        allows: 3 ms per training row, between 40 s and 4.5 minutes, of a cost
+        allows: 3 ms per training row, between 40 s and 3.5 minutes, of a cost
         model of one x86-64 core (1.9 ms per step plus 1.65e-10 s per batch row
         x network parameter; the per-row part 1.5 times as fast in bfloat16;
         Muon adds 0.4 ms plus 6.5e-10 s x ``min(a, b)**2 * max(a, b)`` for each
