@@ -39,7 +39,11 @@ from .bases import (
     polynomial_candidates,
     resolve_base,
 )
-from .exceptions import ExtrapolationWarning, NetworkNotUsedWarning
+from .exceptions import (
+    ExtrapolationWarning,
+    NetworkNotUsedWarning,
+    TargetOutlierWarning,
+)
 from .features import INPUT_TRANSFORMS, make_input_transformer
 
 #: base="auto" gives the network a base of at most this degree (chosen on
@@ -684,6 +688,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self._y_ndim, self.n_outputs_ = y.ndim, y2.shape[1]
         Xt64 = self._fit_input_transform(X, w)
         self.y_mean_, self.y_scale_ = _target_statistics(y2, w)
+        _warn_outlying_targets(y2, w)
         rng = fit_rng(self.random_state)
         if valid_given:
             X_valid, y_valid = self._validation_set(X_val, y_val, y2.shape[1])
@@ -1675,6 +1680,26 @@ def _check_weights(sample_weight, X, name):
             "every row has weight 0, which leaves nothing to fit."
         )
     return w
+
+
+def _warn_outlying_targets(y2, w):
+    """Warn for each output whose scale a few extreme rows set (see _outliers)."""
+    from ._outliers import outlying_targets
+
+    for found in outlying_targets(y2, w):
+        column = f" (output {found['output']})" if y2.shape[1] > 1 else ""
+        warnings.warn(
+            f"y{column} is dominated by {found['n_rows']} extreme value(s): without "
+            f"them its standard deviation falls from {found['std']:.3g} to "
+            f"{found['std_without']:.3g} (the most extreme is {found['value']:.6g}, "
+            f"row {found['row']}). NNRegressor fits y scaled by its standard "
+            "deviation, so the other rows' variation is lost in the network's "
+            "error and it predicts about their mean. If those values are "
+            "mistakes, remove the rows; otherwise compress y: "
+            "TargetTransformRegressor(NNRegressor(), target='asinh').",
+            TargetOutlierWarning,
+            stacklevel=4,
+        )
 
 
 def _target_statistics(y2, w=None):

@@ -10,6 +10,7 @@ __all__ = [
     "ExtrapolationWarning",
     "FitInterruptedWarning",
     "NetworkNotUsedWarning",
+    "TargetOutlierWarning",
 ]
 
 
@@ -35,3 +36,7 @@ class ClippedPredictionWarning(UserWarning):
 
 class NetworkNotUsedWarning(UserWarning):
     """The network did not beat its closed-form base on held-out rows: not used."""
+
+
+class TargetOutlierWarning(UserWarning):
+    """A few extreme target values set y's scale, hiding the other rows' variation."""
