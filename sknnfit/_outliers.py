@@ -50,17 +50,19 @@ def outlying_targets(y2, w=None):
         return found
     for j in range(y2.shape[1]):
         col = y2[rows, j]
-        order = np.argsort(np.abs(col - np.median(col)), kind="stable")
-        rest = order[:-k]
+        distance = np.abs(col - np.median(col))
+        rest = np.ones(len(col), dtype=bool)
+        rest[np.argpartition(distance, len(col) - k)[-k:]] = False
         std = _std(col, weights)
         std_without = _std(col[rest], None if weights is None else weights[rest])
         if 0 < std_without <= SPREAD_RATIO * std:
+            extreme = int(np.argmax(distance))
             found.append(
                 {
                     "output": j,
                     "n_rows": k,
-                    "row": int(rows[order[-1]]),
-                    "value": float(col[order[-1]]),
+                    "row": int(rows[extreme]),
+                    "value": float(col[extreme]),
                     "std": std,
                     "std_without": std_without,
                 }
