@@ -25,6 +25,7 @@ from sklearn.preprocessing import (
 from sklearn.utils import check_array
 from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted, validate_data
 
+from ._outliers import outlying_targets
 from .exceptions import ClippedPredictionWarning
 
 __all__ = [
@@ -340,7 +341,12 @@ def auto_target(y):
        median of ``|y|``; see :class:`AsinhTransformer`), and the asinh makes
        it no more skewed. This covers signed targets and non-negative targets
        with zeros;
-    3. else ``"standard"``.
+    3. else ``"asinh"`` when a few extreme values set some output's scale
+       (:func:`sknnfit._outliers.outlying_targets`: without the most extreme
+       0.1% of the rows its standard deviation is a thousandth or less). One
+       outlier is as skewed under any monotone transform, so rule 2 cannot see
+       it; on the standard scale the other rows' variation would be lost;
+    4. else ``"standard"``.
 
     The skewness condition keeps targets that span decades only because they
     pile up near zero (``y = x**2`` on [-2, 2]) on the standard scale:
@@ -375,6 +381,8 @@ def auto_target(y):
     scale = _asinh_scale(y2)
     tail = np.abs(y2).max(axis=0) > AUTO_TAIL_RATIO * scale
     if (tail & _evens_out(y2, np.arcsinh(y2 / scale))).any():
+        return "asinh"
+    if outlying_targets(y2):
         return "asinh"
     return "standard"
 

@@ -69,12 +69,20 @@ def test_nnregressor_warns_and_names_the_fix():
         NNRegressor(max_epochs=2, random_state=0).fit(X, y)
 
 
-def test_asinh_target_fits_the_other_rows_without_the_warning():
+@pytest.mark.parametrize("target", ["asinh", "auto"])
+def test_asinh_target_fits_the_other_rows_without_the_warning(target):
+    # target="auto" picks asinh here by the same rule (auto_target's rule 3).
     X, y = _data()
     y_out = y.copy()
     y_out[-1] = 1e9
-    model = TargetTransformRegressor(NNRegressor(random_state=0), target="asinh")
+    model = TargetTransformRegressor(NNRegressor(random_state=0), target=target)
     with warnings.catch_warnings():
         warnings.simplefilter("error", TargetOutlierWarning)
         model.fit(X, y_out)
+    assert model.target_ == "asinh"
     assert model.score(X[:-1], y[:-1]) > 0.9
+    # On the standard scale the network is left with the mean.
+    standard = TargetTransformRegressor(NNRegressor(random_state=0))
+    with pytest.warns(TargetOutlierWarning):
+        standard.set_params(target="standard").fit(X, y_out)
+    assert standard.score(X[:-1], y[:-1]) < 0
