@@ -497,14 +497,14 @@ TABLES = {
     "auto": (
         "ISLR Auto: miles per gallon (mpg) of 392 cars; 7 columns (name dropped)."
     ),
-    "cps1985": "AER CPS1985: hourly wage of 534 workers; 11 columns.",
+    "cps1985": "AER CPS1985: hourly wage of 534 workers; 10 columns.",
     "housing": "Ecdat Housing: sale price of 546 houses in Windsor; 11 columns.",
     "cpus": (
         "MASS cpus: relative performance (perf) of 209 CPUs; 6 columns (name "
         "and the published estimate estperf dropped)."
     ),
     "caschools": (
-        "AER CASchools: reading score (read) of 420 California districts; 11 "
+        "AER CASchools: reading score (read) of 420 California districts; 10 "
         "columns (names and the math score dropped)."
     ),
     "salaries": "carData Salaries: 9-month salary of 397 professors; 5 columns.",
@@ -527,8 +527,8 @@ TABLES = {
     ),
     "ames": "modeldata ames: sale price of 2,930 houses in Ames; 73 columns.",
     "cars93": (
-        "MASS Cars93: price of 93 car models; 23 columns (model, make and the "
-        "price range dropped)."
+        "MASS Cars93: price of 93 car models; 22 columns, some with missing "
+        "values (model, make and the price range dropped)."
     ),
 }
 """Real tables :func:`load_table` returns, with a line each."""
