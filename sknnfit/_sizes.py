@@ -257,6 +257,21 @@ def _power_law(step, width, where):
     return coef.shape[0]
 
 
+def _laurent(step, width, where):
+    for name in ("x_offset_", "x_scale_", "logged_", "x_floor_", "log_centre_"):
+        _shape(step, name, (width,), where)
+    exponents = np.asarray(step.exponents_)
+    if exponents.ndim != 2 or exponents.shape[1] != width:
+        raise _fail(f"the shape of {where}exponents_", exponents.shape, f"(*, {width})")
+    coef = np.asarray(step.coef_)
+    if coef.ndim != 2 or coef.shape[1] != exponents.shape[0]:
+        got, want = coef.shape, f"(*, {exponents.shape[0]})"
+        raise _fail(f"the shape of {where}coef_", got, want)
+    for name in ("y_offset_", "y_scale_"):
+        _shape(step, name, (coef.shape[0],), where)
+    return coef.shape[0]
+
+
 _RULES = {
     "StandardScaler": _per_column("mean_", "var_", "scale_"),
     "AsinhTransformer": _per_column("scale_"),
@@ -266,4 +281,5 @@ _RULES = {
     "LinearRegression": _linear,
     "QuantileTargetTransformer": _quantile,
     "PowerLaw": _power_law,
+    "LaurentPolynomial": _laurent,
 }

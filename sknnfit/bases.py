@@ -3,8 +3,10 @@
 :class:`~sknnfit.NNRegressor` fits one of these first and trains its network on
 what it leaves; the ``poly`` baseline of the benchmark harness is the same
 pipeline with a cross-validated penalty (:func:`poly_ridge` builds both).
-:class:`PowerLaw` is the other closed-form model ``base="auto"`` tries: a
-product of powers of positive inputs, which a polynomial only approximates.
+:class:`PowerLaw` and :class:`LaurentPolynomial` are the others ``base="auto"``
+tries where the inputs are positive: a product of powers of them, and a sum of
+such products of small integer powers (``x``, ``1/x``, ``x**2``, ...), which a
+polynomial only approximates.
 """
 
 from __future__ import annotations
@@ -240,9 +242,10 @@ def make_base(kind, alpha=1e-6, *, ridge=None):
 
     Parameters
     ----------
-    kind : {"linear", "poly2", "poly3", ..., "none", "power"}
+    kind : {"linear", "poly2", "poly3", ..., "none", "power", "laurent"}
         ``"none"`` returns None; ``"polyN"`` is degree N; ``"power"`` an
-        unfitted :class:`PowerLaw`.
+        unfitted :class:`PowerLaw`, ``"laurent"`` an unfitted
+        :class:`LaurentPolynomial`.
     alpha : float, default=1e-6
         Ridge penalty on standardised features; small, only to keep collinear
         columns solvable.
@@ -260,6 +263,8 @@ def make_base(kind, alpha=1e-6, *, ridge=None):
         return None
     if kind == "power":
         return PowerLaw()  # fitted by NNRegressor, which knows the input units
+    if kind == "laurent":
+        return LaurentPolynomial()  # likewise
     if kind == "linear":
         return ridge
     if kind.startswith("poly") and kind[4:].isdigit() and int(kind[4:]) >= 2:
@@ -338,7 +343,65 @@ def blend_bases(first, second, weight):
     return _kind(degree), base
 
 
-class PowerLaw(RegressorMixin, BaseEstimator):
+class _PositiveInputs:
+    """The units of the models of positive inputs, and their logs.
+
+    :class:`PowerLaw` and :class:`LaurentPolynomial` take and return the units
+    :class:`~sknnfit.NNRegressor`'s bases see: column ``j`` of ``X`` is ``(x_j -
+    x_offset[j]) / x_scale[j]``, or that of ``log(x_j)`` where ``logged[j]``;
+    the prediction is ``(y - y_offset) / y_scale``.
+    """
+
+    #: The model, as the messages name it.
+    _WHAT = "a model of positive inputs"
+
+    def _raw_rows(self, X, y2, sample_weight):
+        """Set the units, ``x_floor_`` and ``n_features_in_``.
+
+        Returns the raw inputs and targets of the rows of weight > 0, and the
+        index of those rows.
+        """
+        n, m = X.shape[1], y2.shape[1]
+
+        def given(value, default, size):
+            return np.full(size, default) if value is None else np.asarray(value)
+
+        self.x_offset_ = given(self.x_offset, 0.0, n).astype(np.float64)
+        self.x_scale_ = given(self.x_scale, 1.0, n).astype(np.float64)
+        self.logged_ = given(self.logged, False, n).astype(bool)
+        self.y_offset_ = given(self.y_offset, 0.0, m).astype(np.float64)
+        self.y_scale_ = given(self.y_scale, 1.0, m).astype(np.float64)
+        keep = slice(None) if sample_weight is None else np.asarray(sample_weight) > 0
+        x = X[keep] * self.x_scale_ + self.x_offset_
+        bad = np.flatnonzero(~self.logged_ & ~(x > 0).all(axis=0))
+        if bad.size:
+            raise ValueError(
+                f"{self._WHAT[0].upper()}{self._WHAT[1:]} needs inputs > 0; "
+                f"column(s) {bad.tolist()} hold values <= 0."
+            )
+        self.x_floor_ = np.where(self.logged_, -np.inf, x.min(axis=0))
+        self.n_features_in_ = n
+        return x, y2[keep] * self.y_scale_ + self.y_offset_, keep
+
+    def _logs(self, X):
+        x = X * self.x_scale_ + self.x_offset_
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.logged_, x, np.log(np.where(x > 0, x, self.x_floor_)))
+
+    def _warn_not_positive(self, X):
+        """Warn where an input that is not logged is <= 0 (its log is floored)."""
+        low = ~self.logged_ & (X * self.x_scale_ + self.x_offset_ <= 0).any(axis=0)
+        if low.any():
+            warnings.warn(
+                f"Column(s) {np.flatnonzero(low).tolist()} were > 0 in training, "
+                f"where the model is {self._WHAT} of them, but hold values <= 0 "
+                "here: those were taken as the column's training minimum.",
+                ExtrapolationWarning,
+                stacklevel=4,  # predict, _inference.predict, NNRegressor.predict
+            )
+
+
+class PowerLaw(_PositiveInputs, RegressorMixin, BaseEstimator):
     """``y = sign * exp(intercept + coef @ log(x))``: a product of powers of ``x``.
 
     What a careful curve-fitter tries on a log-log plot: a formula such as
@@ -389,6 +452,8 @@ class PowerLaw(RegressorMixin, BaseEstimator):
     (array([[ 2. , -0.5]]), array([3.]))
     """
 
+    _WHAT = "a power law"
+
     def __init__(
         self,
         x_offset=None,
@@ -424,24 +489,7 @@ class PowerLaw(RegressorMixin, BaseEstimator):
         X = np.asarray(X, dtype=np.float64)
         y2 = np.asarray(y, dtype=np.float64).reshape(len(X), -1)
         n, m = X.shape[1], y2.shape[1]
-
-        def given(value, default, size):
-            return np.full(size, default) if value is None else np.asarray(value)
-
-        self.x_offset_ = given(self.x_offset, 0.0, n).astype(np.float64)
-        self.x_scale_ = given(self.x_scale, 1.0, n).astype(np.float64)
-        self.logged_ = given(self.logged, False, n).astype(bool)
-        self.y_offset_ = given(self.y_offset, 0.0, m).astype(np.float64)
-        self.y_scale_ = given(self.y_scale, 1.0, m).astype(np.float64)
-        keep = slice(None) if sample_weight is None else np.asarray(sample_weight) > 0
-        x = X[keep] * self.x_scale_ + self.x_offset_
-        bad = np.flatnonzero(~self.logged_ & ~(x > 0).all(axis=0))
-        if bad.size:
-            raise ValueError(
-                f"A power law needs inputs > 0; column(s) {bad.tolist()} hold "
-                "values <= 0."
-            )
-        raw = y2[keep] * self.y_scale_ + self.y_offset_
+        x, raw, keep = self._raw_rows(X, y2, sample_weight)
         root = np.ones(len(x))
         if sample_weight is not None:
             root = np.sqrt(np.asarray(sample_weight, dtype=np.float64)[keep])
@@ -458,9 +506,7 @@ class PowerLaw(RegressorMixin, BaseEstimator):
                 f"refine=True, more than {n} rows of the sign of most of them); "
                 "some hold both signs or a 0."
             )
-        self.x_floor_ = np.where(self.logged_, -np.inf, x.min(axis=0))
         self.sign_ = sign
-        self.n_features_in_ = n
         # A law of a few exponents needs no more rows: evenly spaced ones.
         some = spaced_rows(len(x), POWER_LAW_ROWS)
         logs = self._logs(X[keep][some])
@@ -481,11 +527,6 @@ class PowerLaw(RegressorMixin, BaseEstimator):
         self.intercept_, self.coef_ = solution[0], solution[1:].T
         return self
 
-    def _logs(self, X):
-        x = X * self.x_scale_ + self.x_offset_
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(self.logged_, x, np.log(np.where(x > 0, x, self.x_floor_)))
-
     def predict(self, X):
         """The power law in the target's units of ``fit``, 2-D.
 
@@ -493,15 +534,7 @@ class PowerLaw(RegressorMixin, BaseEstimator):
         input that is not logged is <= 0, and takes it as the training minimum.
         """
         X = np.asarray(X, dtype=np.float64)
-        low = ~self.logged_ & (X * self.x_scale_ + self.x_offset_ <= 0).any(axis=0)
-        if low.any():
-            warnings.warn(
-                f"Column(s) {np.flatnonzero(low).tolist()} were > 0 in training, "
-                "where the model is a power law of them, but hold values <= 0 "
-                "here: those were taken as the column's training minimum.",
-                ExtrapolationWarning,
-                stacklevel=4,  # predict, _inference.predict, NNRegressor.predict
-            )
+        self._warn_not_positive(X)
         with np.errstate(over="ignore", invalid="ignore"):
             raw = self.sign_ * np.exp(self.intercept_ + self._logs(X) @ self.coef_.T)
             return (raw - self.y_offset_) / self.y_scale_
@@ -557,3 +590,188 @@ def _gauss_newton(design, target, root, theta):
         if gain <= 1e-8 * current:
             break
     return theta
+
+
+#: A :class:`LaurentPolynomial`'s exponent of each input lies in
+#: [-LAURENT_MAX_POWER, LAURENT_MAX_POWER]: the powers of physical formulas.
+LAURENT_MAX_POWER = 2
+
+#: LaurentPolynomial.fit solves on at most this many rows (evenly spaced): an
+#: exact sum of products is found on any of them, and its least squares costs
+#: rows x terms**2 (20,000 x 1,173 terms: 2 s on two cores).
+LAURENT_ROWS = 20_000
+
+
+def n_monomials(n_features, degree, max_power=LAURENT_MAX_POWER):
+    """How many exponent vectors :func:`monomial_exponents` gives, without them.
+
+    Examples
+    --------
+    >>> n_monomials(5, 5)
+    1173
+    """
+    # Each column adds 0 (one way) or +-p (two ways) to the total degree.
+    counts = np.zeros(degree + 1, dtype=np.int64)
+    counts[0] = 1
+    for _ in range(n_features):
+        new = counts.copy()
+        for power in range(1, max_power + 1):
+            new[power:] += 2 * counts[: degree + 1 - power]
+        counts = new
+    return int(counts.sum())
+
+
+def monomial_exponents(n_features, degree, max_power=LAURENT_MAX_POWER):
+    """Integer exponent vectors ``p``: ``|p_j| <= max_power``, ``sum |p_j| <= degree``.
+
+    Rows in increasing total degree, the zero vector (the constant term) first.
+
+    Examples
+    --------
+    >>> monomial_exponents(2, 1)
+    array([[ 0.,  0.],
+           [-1.,  0.],
+           [ 0., -1.],
+           [ 0.,  1.],
+           [ 1.,  0.]])
+    """
+    vectors = np.zeros((1, 0), dtype=np.int64)
+    powers = np.arange(-max_power, max_power + 1)
+    for _ in range(n_features):
+        vectors = np.array(
+            [
+                (*v, p)
+                for v in vectors
+                for p in powers
+                if np.abs(v).sum() + abs(p) <= degree
+            ],
+            dtype=np.int64,
+        ).reshape(-1, vectors.shape[1] + 1)
+    order = np.lexsort((*vectors.T[::-1], np.abs(vectors).sum(axis=1)))
+    return vectors[order].astype(np.float64)
+
+
+class LaurentPolynomial(_PositiveInputs, RegressorMixin, BaseEstimator):
+    """``y = sum_k c_k * prod_j x_j ** p_kj``: small powers of ``x`` and ``1/x``.
+
+    What a careful curve-fitter tries after a power law: many physical formulas
+    are a sum of a few such products (``kappa * (T2 - T1) * A / d``,
+    ``x5 / x2 - (x1 - x2) / (2 * x3 * x4) * x2 / x1``), which a polynomial and
+    a network only approximate. Least squares on every product of total degree
+    (the sum of ``|p_kj|``) at most ``degree``, each power between
+    -:data:`LAURENT_MAX_POWER` and :data:`LAURENT_MAX_POWER`, finds such a sum to
+    rounding; on noisy data it has many coefficients, and held-out rows tell
+    whether it is worth them.
+
+    It takes and returns the units :class:`PowerLaw` does (``x_offset``,
+    ``x_scale``, ``logged``, ``y_offset``, ``y_scale``); every input that is
+    not logged must be positive in ``fit``. A value <= 0 in ``predict`` is
+    taken as its column's training minimum, with an
+    :class:`~sknnfit.exceptions.ExtrapolationWarning`.
+
+    Parameters
+    ----------
+    degree : int, default=2
+        The largest total degree of a product.
+    x_offset, x_scale : array-like of shape (n_features,) or None
+        The input columns' affine map (None: 0 and 1).
+    logged : array-like of bool of shape (n_features,) or None
+        Columns that hold ``log(x)`` already (None: none).
+    y_offset, y_scale : array-like of shape (n_outputs,) or None
+        The target's affine map (None: 0 and 1).
+
+    Attributes
+    ----------
+    exponents_ : ndarray of shape (n_terms, n_features)
+        The powers of each product (:func:`monomial_exponents`).
+    log_centre_ : ndarray of shape (n_features,)
+        The mean log of each input: the products are of ``x / exp(log_centre_)``,
+        so that none overflows where a power law's would not.
+    coef_ : ndarray of shape (n_outputs, n_terms)
+        The coefficients of the products.
+    x_offset_, x_scale_, logged_, x_floor_ : ndarray of shape (n_features,)
+        The input map as fitted, and each column's training minimum.
+    y_offset_, y_scale_ : ndarray of shape (n_outputs,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).uniform(1, 5, size=(200, 3))
+    >>> y = X[:, 0] * (X[:, 1] - X[:, 2]) / X[:, 2] ** 2
+    >>> model = LaurentPolynomial(degree=4).fit(X, y)
+    >>> bool(np.abs(model.predict(X).ravel() - y).max() < 1e-9)
+    True
+    """
+
+    _WHAT = "a Laurent polynomial"
+
+    def __init__(
+        self,
+        degree=2,
+        x_offset=None,
+        x_scale=None,
+        logged=None,
+        y_offset=None,
+        y_scale=None,
+    ):
+        self.degree = degree
+        self.x_offset = x_offset
+        self.x_scale = x_scale
+        self.logged = logged
+        self.y_offset = y_offset
+        self.y_scale = y_scale
+
+    def fit(self, X, y, sample_weight=None):
+        """Least squares of ``y`` on the products, on at most :data:`LAURENT_ROWS` rows.
+
+        The minimum-norm solution by SVD (``numpy.linalg.lstsq``), with each
+        product scaled to unit root mean square: an exact sum is found to
+        rounding however collinear the products are, where a ridge penalty,
+        however small, would blur it. With fewer rows than products it
+        interpolates them; :class:`~sknnfit.NNRegressor` tries a degree only
+        with several rows per product, and judges it on held-out rows.
+
+        Raises
+        ------
+        ValueError
+            If an input that is not logged holds a value <= 0, or the inputs
+            span so many decades that a product overflows float64.
+        """
+        X = np.asarray(X, dtype=np.float64)
+        y2 = np.asarray(y, dtype=np.float64).reshape(len(X), -1)
+        _, raw, keep = self._raw_rows(X, y2, sample_weight)
+        some = spaced_rows(len(raw), LAURENT_ROWS)
+        logs = self._logs(X[keep][some])
+        self.log_centre_ = logs.mean(axis=0)
+        self.exponents_ = monomial_exponents(X.shape[1], self.degree)
+        design = self._products(logs)
+        with np.errstate(over="ignore", invalid="ignore"):
+            scale = np.sqrt(np.mean(design**2, axis=0))
+        if not (np.isfinite(scale).all() and (scale > 0).all()):
+            raise ValueError(
+                f"The inputs span too many decades for a Laurent polynomial of "
+                f"degree {self.degree}: its products overflow float64."
+            )
+        root = np.ones((len(design), 1))
+        if sample_weight is not None:
+            w = np.asarray(sample_weight, dtype=np.float64)[keep][some]
+            root = np.sqrt(w)[:, None]
+        coef = np.linalg.lstsq(design / scale * root, raw[some] * root, rcond=None)[0]
+        self.coef_ = (coef / scale[:, None]).T
+        return self
+
+    def _products(self, logs):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.exp((logs - self.log_centre_) @ self.exponents_.T)
+
+    def predict(self, X):
+        """The sum of products in the target's units of ``fit``, 2-D.
+
+        Warns (:class:`~sknnfit.exceptions.ExtrapolationWarning`) where an
+        input that is not logged is <= 0, and takes it as the training minimum.
+        """
+        X = np.asarray(X, dtype=np.float64)
+        self._warn_not_positive(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            raw = self._products(self._logs(X)) @ self.coef_.T
+            return (raw - self.y_offset_) / self.y_scale_

@@ -31,11 +31,16 @@ from ._validation import (
 )
 from .bases import (
     BASES,
+    DEGREE_TOLERANCE,
+    LAURENT_ROWS,
+    MIN_ROWS_PER_COEF,
+    LaurentPolynomial,
     PowerLaw,
     best_candidate,
     blend_bases,
     fit_weighted,
     make_base,
+    n_monomials,
     polynomial_candidates,
     resolve_base,
 )
@@ -113,6 +118,23 @@ HELD_OUT_STOPS = ("early_stopping", "stalled")
 #: no network is trained on top of it.
 EXACT_RMSE = 1e-6
 
+#: base="auto" tries Laurent polynomials (:class:`~sknnfit.bases.LaurentPolynomial`)
+#: of total degree up to this ...
+MAX_LAURENT_DEGREE = 5
+
+#: ... of at most this many products, with at least
+#: :data:`~sknnfit.bases.MIN_ROWS_PER_COEF` training rows per product (of the
+#: at most :data:`~sknnfit.bases.LAURENT_ROWS` it solves on), as the
+#: polynomials: its least squares costs rows x products**2, about 2 s for
+#: 20,000 rows of 1,173 products (5 inputs, degree 5) on two cores.
+MAX_LAURENT_PRODUCTS = 1200
+
+
+#: A closed-form model that predicts alone, without a network, must have a
+#: held-out RMSE below the network's (or the blend's) divided by this: the
+#: Laurent polynomial's many products must earn their extrapolation risk.
+ALONE_MARGIN = {"power": 1.0, "laurent": DEGREE_TOLERANCE}
+
 
 class NNRegressor(RegressorMixin, BaseEstimator):
     """Neural-network regressor trained by skorch, with function-fitting defaults.
@@ -165,9 +187,13 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         guard may replace it by a polynomial of higher degree, or by a power
         law (``"power"``, :class:`~sknnfit.bases.PowerLaw`): with held-out rows
         and positive inputs, ``"auto"`` also fits
-        ``y = c * x1**b1 * x2**b2 * ...``; when it fits the held-out rows to
-        1e-6 standard deviations no network is trained, and when it predicts
-        them better than the network and every polynomial it predicts alone.
+        ``y = c * x1**b1 * x2**b2 * ...``, and sums of products of the inputs'
+        powers from -2 to 2 (``"laurent"``,
+        :class:`~sknnfit.bases.LaurentPolynomial`, the degree chosen on the
+        held-out rows); when one fits the held-out rows to 1e-6 standard
+        deviations no network is trained, and when it predicts them better than
+        the network and every polynomial (the Laurent polynomial by a factor of
+        1.1) it predicts alone.
     optimizer : {"auto", "adam", "adamw", "muon", "sgd", "lbfgs", "signagree"}, \
             default="auto"
         ``"auto"``: full-batch L-BFGS when training rows x network parameters
@@ -366,7 +392,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         Training arithmetic used (``precision`` resolved).
     base_kind_ : str
         The base model used; ``base_`` is the fitted ridge model, the
-        :class:`~sknnfit.bases.PowerLaw` (``"power"``) or None.
+        :class:`~sknnfit.bases.PowerLaw` (``"power"``), the
+        :class:`~sknnfit.bases.LaurentPolynomial` (``"laurent"``) or None.
     residual_scale_ : ndarray of shape (n_outputs,)
         Scale of the residual the networks were trained on.
     input_transformer_ : sklearn.pipeline.Pipeline
@@ -412,8 +439,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         ``base_`` (``base_kind_`` is its degree) and ``residual_scale_``.
     validation_rmse_ : dict of str to float or None
         Held-out RMSE, in standard deviations of y, of the mean (``"mean"``),
-        the base (its kind), the best polynomial tried, the power law where
-        one applies (``"power"``), the network (``"network"``) and, when the
+        the base (its kind), the best polynomial tried, the power law and the
+        Laurent polynomial where they apply (``"power"``, ``"laurent"``), the
+        network (``"network"``) and, when the
         guard weighed a blend of them, the blend (``"blend"``); None without
         held-out rows.
     early_stopping_ : bool
@@ -924,7 +952,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         """
         n = self.n_features_in_
         yt = self._standardise(rows.y)
-        self._polynomials = self._power = None
+        self._polynomials = self._power = self._laurent = None
         if self.base == "auto" and rows.X_valid is not None:
             yv = self._standardise(rows.y_valid)
             self._polynomials = polynomial_candidates(
@@ -935,7 +963,13 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 sample_weight=rows.w,
                 valid_weight=rows.w_valid,
             )
-            self._power = self._power_law(rows, yt, yv)
+            units = self._positive_units(rows)
+            if units is not None:
+                self._power = self._power_law(units, rows, yt, yv)
+                # Many products where a polynomial or the power law is exact
+                # already would only cost time.
+                if not self._exact_closed_form():
+                    self._laurent = self._laurent_polynomial(units, rows, yt, yv)
             self.base_kind_ = best_candidate(self._polynomials, NETWORK_BASE_DEGREE)
             self.base_ = self._polynomials[self.base_kind_][0]
             return
@@ -944,13 +978,12 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         if self.base_ is not None:
             fit_weighted(self.base_, rows.X[:, :n], yt, rows.w)
 
-    def _power_law(self, rows, yt, yv):
-        """``(PowerLaw, held-out MSE)`` fitted on the training rows, or None.
+    def _positive_units(self, rows):
+        """The units of :class:`~sknnfit.bases.PowerLaw` and its kin, or None.
 
-        None where no power law applies: an input that is not logged holds a
-        value <= 0 in the training or held-out rows, an output has too few
-        rows of one sign (:class:`~sknnfit.bases.PowerLaw`), or the input
-        transform is not one sknnfit builds.
+        None where neither applies: an input that is not logged holds a value
+        <= 0 in the held-out rows (the training rows' ``fit`` checks), or the
+        input transform is not one sknnfit builds, or ``loss="quantile"``.
         """
         from ._inference import input_arrays
 
@@ -962,45 +995,92 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         if not inputs.append:
             logged[list(inputs.log_columns)] = True
         plain = inputs.mean is None  # input_transform="none"
-        law = PowerLaw(
-            x_offset=np.zeros(n) if plain else inputs.mean[:n],
-            x_scale=np.ones(n) if plain else inputs.scale[:n],
-            logged=logged,
-            y_offset=self.y_mean_,
-            y_scale=np.where(self.y_scale_ > 0, self.y_scale_, 1.0),
-        )
-        x_valid = rows.X_valid[:, :n] * law.x_scale + law.x_offset
-        if not ((x_valid > 0) | logged).all():
-            return None
-        train = (rows.X[:, :n], yt, rows.w)
+        units = {
+            "x_offset": np.zeros(n) if plain else inputs.mean[:n],
+            "x_scale": np.ones(n) if plain else inputs.scale[:n],
+            "logged": logged,
+            "y_offset": self.y_mean_,
+            "y_scale": np.where(self.y_scale_ > 0, self.y_scale_, 1.0),
+        }
+        x_valid = rows.X_valid[:, :n] * units["x_scale"] + units["x_offset"]
+        return units if ((x_valid > 0) | logged).all() else None
+
+    def _held_out_mse(self, model, rows, yv):
+        """Mean squared error of ``model`` on the held-out rows (standardised)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            err = (model.predict(rows.X_valid[:, : self.n_features_in_]) - yv) ** 2
+            err = np.average(err, axis=0, weights=rows.w_valid)
+        return float(np.mean(err)) if np.isfinite(err).all() else math.inf
+
+    def _power_law(self, units, rows, yt, yv):
+        """``(PowerLaw, held-out MSE)`` fitted on the training rows, or None.
+
+        None where an output has too few rows of one sign
+        (:class:`~sknnfit.bases.PowerLaw`) or a training input is <= 0.
+        """
         fits = []
         # Least squares of log|y| (for noise that multiplies y) and of y (for
         # noise added to it, which may flip the sign of values near 0): the
         # held-out rows choose.
         for refine in (False, True):
+            law = PowerLaw(**units, refine=refine)
             try:
-                fitted = fit_weighted(clone(law).set_params(refine=refine), *train)
+                fitted = fit_weighted(law, rows.X[:, : self.n_features_in_], yt, rows.w)
             except (ValueError, np.linalg.LinAlgError):  # not a ValueError in NumPy 1
                 continue
-            with np.errstate(over="ignore", invalid="ignore"):
-                err = (fitted.predict(rows.X_valid[:, :n]) - yv) ** 2
-                err = np.average(err, axis=0, weights=rows.w_valid)
-            fits.append(
-                (fitted, float(np.mean(err)) if np.isfinite(err).all() else math.inf)
-            )
+            fits.append((fitted, self._held_out_mse(fitted, rows, yv)))
         return min(fits, key=lambda fit: fit[1]) if fits else None
+
+    def _laurent_polynomial(self, units, rows, yt, yv):
+        """``(LaurentPolynomial, held-out MSE)`` of the degree held-out rows pick.
+
+        Tried only where no polynomial and no power law is exact. Degrees 1,
+        2, ... up to :data:`MAX_LAURENT_DEGREE`, while the products
+        number at most :data:`MAX_LAURENT_PRODUCTS` with
+        :data:`~sknnfit.bases.MIN_ROWS_PER_COEF` training rows each, or until one is
+        exact to :data:`EXACT_RMSE`. Each costs more than all lower degrees
+        together, so all are tried: one held-out row far out in a corner can
+        make a degree look worse than the one below it and the next exact (as
+        on formula5). Of those tried, the lowest degree within
+        :data:`~sknnfit.bases.DEGREE_TOLERANCE` of the best wins. None where no
+        degree could be fitted.
+        """
+        n = self.n_features_in_
+        rows_used = min(len(rows.X), LAURENT_ROWS)
+        tried = []
+        for degree in range(1, MAX_LAURENT_DEGREE + 1):
+            products = n_monomials(n, degree)
+            if (
+                products > MAX_LAURENT_PRODUCTS
+                or rows_used < MIN_ROWS_PER_COEF * products
+            ):
+                break
+            model = LaurentPolynomial(degree, **units)
+            try:
+                fitted = fit_weighted(model, rows.X[:, :n], yt, rows.w)
+            except (ValueError, np.linalg.LinAlgError):
+                break
+            score = self._held_out_mse(fitted, rows, yv)
+            tried.append((fitted, score))
+            if math.sqrt(score) <= EXACT_RMSE:
+                break
+        if not tried:
+            return None
+        best = min(score for _, score in tried)
+        return next(fit for fit in tried if fit[1] <= DEGREE_TOLERANCE * best)
 
     def _exact_closed_form(self):
         """Whether a closed-form model fits the held-out rows to float32 rounding.
 
-        A polynomial tried or the power law: a float32 network cannot add to
-        it, so none is trained (with ``guard``).
+        A polynomial tried, the power law or the Laurent polynomial: a float32
+        network cannot add to it, so none is trained (with ``guard``).
         """
         if not (self.guard and self._polynomials) or self.loss == "quantile":
             return False
         scores = [score for _, score in self._polynomials.values()]
-        if self._power is not None:
-            scores.append(self._power[1])
+        for found in (self._power, self._laurent):
+            if found is not None:
+                scores.append(found[1])
         return math.sqrt(min(scores)) <= EXACT_RMSE
 
     def _base_output(self, Xt64):
@@ -1448,11 +1528,12 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         nothing, in between when each is better somewhere, as on noisy data
         where the network's variance and the polynomial's bias are both seen.
         The blend is folded into ``base_`` (a polynomial of the higher degree)
-        and the networks' scales. Where the inputs and targets allow one, a
-        :class:`~sknnfit.bases.PowerLaw` whose held-out RMSE is below that of
-        the outcome predicts alone instead (it has no polynomial form to blend
-        in). Sets ``use_network_``, ``network_weight_`` and
-        ``validation_rmse_``.
+        and the networks' scales. Where the inputs and targets allow them, a
+        :class:`~sknnfit.bases.PowerLaw` or
+        :class:`~sknnfit.bases.LaurentPolynomial` whose held-out RMSE times its
+        :data:`ALONE_MARGIN` is below that of the outcome predicts alone instead
+        (neither has a polynomial form to blend in). Sets ``use_network_``,
+        ``network_weight_`` and ``validation_rmse_``.
         """
         self.use_network_, self.validation_rmse_ = True, None
         self.network_weight_ = np.ones(self.n_outputs_)
@@ -1469,9 +1550,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         if polynomials:
             best = min(polynomials, key=lambda kind: polynomials[kind][1])
             models[best] = polynomials[best][0]
-        power, self._power = self._power, None
-        if power is not None:
-            models["power"] = power[0]
+        alone = {"power": self._power, "laurent": self._laurent}
+        self._power = self._laurent = None
+        models.update({kind: fit[0] for kind, fit in alone.items() if fit is not None})
         n = self.n_features_in_
         closed = {
             kind: np.zeros_like(yv)
@@ -1484,16 +1565,22 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self.validation_rmse_ = scores
         if not self.guard or self.loss_ == "quantile":
             return
-        polynomial = {k: v for k, v in closed.items() if k != "power"}
+        polynomial = {k: v for k, v in closed.items() if k not in ALONE_MARGIN}
         kind = min(polynomial, key=scores.get)
         weight = self._network_weight(network, closed[kind], yv, rows.w_valid)
         outcome = rmse(weight * network + (1 - weight) * closed[kind])
         if not (weight == 1).all() and not (weight == 0).all():
             scores["blend"] = outcome
-        if power is not None and scores["power"] < outcome:
-            # Better than the network with every polynomial: it predicts alone
-            # (it has no polynomial form to blend into the base).
-            kind, weight = "power", np.zeros(self.n_outputs_)
+        # Better than the network with every polynomial, by its margin: it
+        # predicts alone (it has no polynomial form to blend into the base).
+        better = {
+            kind: scores[kind] * margin
+            for kind, margin in ALONE_MARGIN.items()
+            if kind in models and scores[kind] * margin < outcome
+        }
+        if better:
+            kind = min(better, key=better.get)
+            weight = np.zeros(self.n_outputs_)
         if (weight == 1).all():
             return
         model = models[kind]
@@ -1558,7 +1645,6 @@ class NNRegressor(RegressorMixin, BaseEstimator):
 
     def _refit_on_all_rows(self, model, rows):
         """``model`` refitted on the training and held-out rows together."""
-        from sklearn.base import clone
 
         n = self.n_features_in_
         X = np.vstack([rows.X[:, :n], rows.X_valid[:, :n]])

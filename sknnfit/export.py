@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from . import _inference
-from .bases import PowerLaw
+from .bases import LaurentPolynomial, PowerLaw
 
 __all__ = ["export_onnx"]
 
@@ -230,7 +230,7 @@ def _nn_regressor(g, est, x):
     base = None
     if est.base_ is not None:
         arrays = _inference.base_arrays(est.base_)
-        if arrays is None and not isinstance(est.base_, PowerLaw):
+        if arrays is None and not isinstance(est.base_, (PowerLaw, LaurentPolynomial)):
             raise TypeError(
                 f"base_ ({type(est.base_).__name__}) is not one make_base builds; "
                 "export_onnx cannot read it."
@@ -239,7 +239,9 @@ def _nn_regressor(g, est, x):
         base_in = xt if width == est.n_features_in_ else None
         if base_in is None:
             base_in = g.columns(xt, 0, est.n_features_in_)
-        if arrays is None:
+        if isinstance(est.base_, LaurentPolynomial):
+            base = _laurent(g, est.base_, base_in)
+        elif arrays is None:
             base = _power_law(g, est.base_, base_in)
         else:
             base = _base(g, arrays, base_in, est.n_features_in_)
@@ -311,20 +313,34 @@ def _base(g, arrays, x, n_features):
     return g.op("Add", out, g.const(np.reshape(arrays.intercept, -1)))
 
 
+def _positive_logs(g, model, x):
+    """The logs of the raw inputs of a model of positive inputs, as its ``_logs``."""
+    x = g.op("Add", g.op("Mul", x, g.const(model.x_scale_)), g.const(model.x_offset_))
+    if model.logged_.all():
+        return x
+    floor = np.where(model.logged_, 1.0, model.x_floor_)
+    positive = g.op("Where", g.op("Greater", x, g.const(0.0)), x, g.const(floor))
+    logs = g.op("Log", positive)
+    if model.logged_.any():
+        logs = g.op("Where", g.const(model.logged_, dtype=bool), x, logs)
+    return logs
+
+
 def _power_law(g, law, x):
     """A fitted :class:`~sknnfit.bases.PowerLaw`, as its ``predict``, 2-D."""
-    x = g.op("Add", g.op("Mul", x, g.const(law.x_scale_)), g.const(law.x_offset_))
-    if not law.logged_.all():
-        floor = np.where(law.logged_, 1.0, law.x_floor_)
-        positive = g.op("Where", g.op("Greater", x, g.const(0.0)), x, g.const(floor))
-        logs = g.op("Log", positive)
-        if law.logged_.any():
-            logs = g.op("Where", g.const(law.logged_, dtype=bool), x, logs)
-        x = logs
-    out = g.op("MatMul", x, g.const(np.asarray(law.coef_).T))
+    out = g.op("MatMul", _positive_logs(g, law, x), g.const(np.asarray(law.coef_).T))
     out = g.op("Exp", g.op("Add", out, g.const(law.intercept_)))
     out = g.op("Sub", g.op("Mul", out, g.const(law.sign_)), g.const(law.y_offset_))
     return g.op("Div", out, g.const(law.y_scale_))
+
+
+def _laurent(g, model, x):
+    """A fitted :class:`~sknnfit.bases.LaurentPolynomial`, as its ``predict``, 2-D."""
+    logs = g.op("Sub", _positive_logs(g, model, x), g.const(model.log_centre_))
+    products = g.op("Exp", g.op("MatMul", logs, g.const(model.exponents_.T)))
+    out = g.op("MatMul", products, g.const(np.asarray(model.coef_).T))
+    out = g.op("Sub", out, g.const(model.y_offset_))
+    return g.op("Div", out, g.const(model.y_scale_))
 
 
 def _ensemble(g, nets, x, n_outputs):

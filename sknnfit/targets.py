@@ -10,6 +10,7 @@ that kind (which says so when the way back loses information).
 from __future__ import annotations
 
 import inspect
+import warnings
 from typing import ClassVar
 
 import numpy as np
@@ -44,6 +45,27 @@ TAIL_COMPRESSING = ("log", "log1p", "asinh")
 def _has_auto_loss(regressor):
     """Whether ``regressor`` is an NNRegressor left at ``loss="auto"``."""
     return isinstance(regressor, NNRegressor) and regressor.loss == "auto"
+
+
+def _exact_as_given(regressor, X, y, params):
+    """Whether ``regressor``'s closed-form models fit ``y`` itself to rounding.
+
+    Only an NNRegressor at ``base="auto"`` with its ``guard`` has them: a clone
+    trained for one epoch (the closed-form models are fitted in full, and an
+    exact one stops the network before it starts) tells whether one of them
+    fits the held-out rows to float32's rounding (``max_epochs_`` is then 0).
+    """
+    if not (
+        isinstance(regressor, NNRegressor)
+        and regressor.base == "auto"
+        and regressor.guard
+    ):
+        return False
+    probe = clone(regressor).set_params(max_epochs=1, n_stages=1, n_ensemble=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a one-epoch network's, not the user's
+        probe.fit(X, y, **params)
+    return probe.max_epochs_ == 0
 
 
 def _routing_enabled():
@@ -132,7 +154,12 @@ class TargetTransformRegressor(RegressorMixin, BaseEstimator):
           :class:`~sknnfit.exceptions.ClippedPredictionWarning`;
         - ``"auto"``: one of ``"log"``, ``"asinh"``, ``"standard"`` for all
           outputs, chosen from the training targets by
-          :func:`~sknnfit.target_transforms.auto_target`.
+          :func:`~sknnfit.target_transforms.auto_target`; but ``"standard"``
+          where the regressor is an NNRegressor whose closed-form models
+          (``base="auto"``, ``guard=True``) fit the untransformed targets of its
+          held-out rows to rounding (a one-epoch fit of a clone tells): a
+          transform is there to help a network, and the closed-form model needs
+          none.
 
     Attributes
     ----------
@@ -246,6 +273,16 @@ class TargetTransformRegressor(RegressorMixin, BaseEstimator):
                 "TargetTransformRegressor cannot pass it on. Use a regressor whose "
                 "fit accepts sample_weight (NNRegressor, Ridge, ...), or drop it."
             )
+        if (
+            self.target == "auto"
+            and self.target_ != "standard"
+            and _exact_as_given(regressor, X, y, params)
+        ):
+            # A transform is for the network's sake: where a closed-form model
+            # fits y itself to rounding, none is trained, and the transform
+            # would only make that model inexact (formula5: a sum of products
+            # of powers of x, which asinh(y) is not).
+            self.target_ = "standard"
         if self.target_ in TAIL_COMPRESSING and _has_auto_loss(regressor):
             # MSE on the compressed scale gives the rows with the largest targets,
             # which dominate the error in the user's units, little weight; the peak

@@ -12,11 +12,14 @@ from sknnfit.bases import (
     ALPHAS,
     BASES,
     ROWS_PER_COEF,
+    LaurentPolynomial,
     PowerLaw,
     blend_bases,
     degree_of,
     fit_weighted,
     make_base,
+    monomial_exponents,
+    n_monomials,
     poly_ridge,
     polynomial_candidates,
     resolve_base,
@@ -310,3 +313,106 @@ def test_candidates_weigh_the_search_rows_too(monkeypatch):
     search.fit(X[some], y[some], sample_weight=w[some])
     assert linear.alpha == search.alpha_
     np.testing.assert_allclose(np.ravel(linear.coef_), [1.0, 2.0], atol=0.02)
+
+
+# ------------------------------------------------------------- LaurentPolynomial
+
+
+@pytest.mark.parametrize("n_features", [1, 3, 6])
+@pytest.mark.parametrize("degree", [1, 2, 5])
+def test_monomial_exponents_are_every_small_power_up_to_the_degree(n_features, degree):
+    from itertools import product
+
+    got = monomial_exponents(n_features, degree)
+    every = [
+        p
+        for p in product(range(-2, 3), repeat=n_features)
+        if sum(map(abs, p)) <= degree
+    ]
+    assert len(got) == len(every) == n_monomials(n_features, degree)
+    assert sorted(map(tuple, got.astype(int))) == sorted(every)
+    np.testing.assert_array_equal(got[0], 0.0)  # the constant term first
+    assert (np.diff(np.abs(got).sum(axis=1)) >= 0).all()
+
+
+def _products(n=2000, seed=0):
+    """formula5 (seed 001): three products of powers, inputs over 1 to 3 decades."""
+    rng = np.random.default_rng(seed)
+    x1 = rng.uniform(500.0, 1000.0, size=n)
+    x2 = rng.uniform(1.0, x1)
+    x3 = rng.uniform(1000.0, 50000.0, size=n)
+    x4 = rng.uniform(1e-6, 1e-3, size=n)
+    x5 = rng.uniform(1.0, 10000.0, size=n)
+    y = x5 / x2 - (x1 - x2) / (2.0 * x3 * x4) * x2 / x1
+    return np.c_[x1, x2, x3, x4, x5], y
+
+
+def test_laurent_polynomial_finds_a_sum_of_products_to_rounding():
+    X, y = _products()
+    model = LaurentPolynomial(degree=5).fit(X, y)
+    X_new, y_new = _products(seed=1)
+    got = model.predict(X_new).ravel()
+    assert np.max(np.abs(got - y_new)) < 1e-8 * np.abs(y_new).max()
+    # Degree 4 lacks x2**2 / (x1 * x3 * x4): no sum of its products is exact.
+    short = LaurentPolynomial(degree=4).fit(X, y).predict(X_new).ravel()
+    assert np.sqrt(np.mean((short - y_new) ** 2)) > 1e-3 * y_new.std()
+
+
+def test_laurent_polynomial_works_in_the_units_it_is_given():
+    """Standardised inputs, a column given as its log, two standardised targets."""
+    X, y = _products(n=3000)
+    y = np.c_[y, X[:, 0] / X[:, 1] + 3.0]
+    Z = X.copy()
+    Z[:, 3] = np.log(Z[:, 3])
+    mean, scale = Z.mean(axis=0), Z.std(axis=0)
+    y_mean, y_scale = y.mean(axis=0), y.std(axis=0)
+    model = LaurentPolynomial(
+        5,
+        x_offset=mean,
+        x_scale=scale,
+        logged=[False, False, False, True, False],
+        y_offset=y_mean,
+        y_scale=y_scale,
+    ).fit((Z - mean) / scale, (y - y_mean) / y_scale)
+    assert model.coef_.shape == (2, n_monomials(5, 5))
+    got = model.predict((Z - mean) / scale) * y_scale + y_mean
+    np.testing.assert_allclose(got, y, rtol=1e-8, atol=1e-8 * np.abs(y).max())
+
+
+def test_laurent_polynomial_weights_rows():
+    X, y = _products(n=3000)  # more rows than its 1,173 products
+    y = y.copy()
+    y[:10] += 1e4  # rows that a weight of 0 leaves out
+    w = np.r_[np.zeros(10), np.ones(len(y) - 10)]
+    model = LaurentPolynomial(5).fit(X, y, sample_weight=w)
+    exact = _products(n=3000)[1]
+    assert np.max(np.abs(model.predict(X).ravel() - exact)) < 1e-6
+    unweighted = LaurentPolynomial(5).fit(X, y).predict(X).ravel()
+    assert np.max(np.abs(unweighted - exact)) > 1.0
+
+
+def test_laurent_polynomial_refuses_what_it_cannot_take():
+    X, y = _products(n=300)
+    bad = X.copy()
+    bad[3, 4] = 0.0
+    with pytest.raises(ValueError, match=r"Laurent polynomial needs inputs > 0.*\[4\]"):
+        LaurentPolynomial(2).fit(bad, y)
+    wide = np.exp(np.random.default_rng(0).uniform(-300.0, 300.0, size=(50, 2)))
+    with pytest.raises(ValueError, match="span too many decades"):
+        LaurentPolynomial(2).fit(wide, wide[:, 0])
+
+
+def test_laurent_polynomial_takes_values_at_or_below_zero_as_the_training_minimum():
+    X, y = _products(n=300)
+    model = LaurentPolynomial(2).fit(X, y)
+    X_new = X[:2].copy()
+    X_new[1, 2] = 0.0
+    floor = X_new.copy()
+    floor[1, 2] = X[:, 2].min()
+    with pytest.warns(ExtrapolationWarning, match=r"\[2\] .*Laurent polynomial"):
+        got = model.predict(X_new)
+    np.testing.assert_array_equal(got, model.predict(floor))
+
+
+def test_make_base_builds_an_unfitted_laurent_polynomial():
+    assert type(make_base("laurent")) is LaurentPolynomial

@@ -594,6 +594,57 @@ def test_guard_false_keeps_the_network_over_an_exact_power_law():
     assert model.max_epochs_ == 2
 
 
+def _sum_of_products(n=1000, seed=0, noise=0.0):
+    """x0 * (x1 - x2) / x2**2 on [1, 5]: a sum of two products, no power law."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(1.0, 5.0, size=(n, 3))
+    y = X[:, 0] * (X[:, 1] - X[:, 2]) / X[:, 2] ** 2
+    return X, y + noise * y.std() * rng.normal(size=n)
+
+
+def test_an_exact_sum_of_products_trains_no_network():
+    X, y = _sum_of_products()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = NNRegressor((16,), random_state=0).fit(X, y)
+    assert model.max_epochs_ == 0 and not model.use_network_
+    assert model.base_kind_ == "laurent"
+    assert model.validation_rmse_["laurent"] < 1e-9
+    X_new, y_new = _sum_of_products(seed=1)
+    np.testing.assert_allclose(model.predict(X_new), y_new, atol=1e-9)
+
+
+def test_no_laurent_polynomial_is_tried_after_an_exact_power_law():
+    X, y = _monomial(n=1000)  # q * v / r**2: degree 4 would fit it too
+    model = NNRegressor((16,), max_epochs=2, random_state=0).fit(X, y)
+    assert "laurent" not in model.validation_rmse_
+    assert model.base_kind_ == "power"
+
+
+def test_no_laurent_polynomial_where_an_input_is_not_positive():
+    X, y = _sum_of_products()
+    X[5, 2] = -1.0
+    model = NNRegressor((16,), max_epochs=2, random_state=0).fit(X, y)
+    assert "laurent" not in model.validation_rmse_
+    assert model.base_kind_ != "laurent"
+
+
+def test_a_laurent_polynomial_does_not_fit_noise():
+    X, _ = _sum_of_products()
+    y = np.random.default_rng(3).normal(size=len(X))
+    with pytest.warns(NetworkNotUsedWarning):
+        model = NNRegressor((16,), max_epochs=5, random_state=0).fit(X, y)
+    scores = model.validation_rmse_
+    assert scores["laurent"] > scores["mean"]
+    assert model.base_kind_ != "laurent"
+
+
+def test_a_laurent_polynomial_needs_rows_for_its_products():
+    X, y = _sum_of_products(n=60)  # 48 training rows: degree 1 (7 products) only
+    model = NNRegressor((16,), max_epochs=2, random_state=0).fit(X, y)
+    assert model.validation_rmse_["laurent"] > 1e-3
+
+
 def test_base_auto_is_chosen_on_held_out_rows(smooth_data):
     X, _ = smooth_data
     y = X[:, 0] + 0.5 * X[:, 1]  # linear: poly2 is no better

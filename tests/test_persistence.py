@@ -1377,3 +1377,40 @@ def test_a_power_law_of_the_wrong_width_is_refused(power_model, tmp_path):
     rewrite(path, meta=edit_meta(widen))
     with pytest.raises(ValueError, match=INVALID + r".*base_\.step\.x_offset_ is"):
         load(path)
+
+
+# --------------------------------------------------------- a Laurent polynomial
+
+
+@pytest.fixture(scope="module")
+def laurent_model():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1.0, 5.0, size=(1000, 3))
+    model = NNRegressor((8,), random_state=0).fit(X, X[:, 0] + X[:, 1] / X[:, 2])
+    assert model.base_kind_ == "laurent"
+    return model, X
+
+
+def test_a_laurent_polynomial_model_saves_and_loads_as_it_predicts(
+    laurent_model, tmp_path
+):
+    model, X = laurent_model
+    save(model, tmp_path / "m.sknnfit")
+    other = load(tmp_path / "m.sknnfit")
+    assert type(other.base_).__name__ == "LaurentPolynomial"
+    assert other.base_.degree == model.base_.degree
+    np.testing.assert_array_equal(other.predict(X), model.predict(X))
+
+
+def test_a_laurent_polynomial_of_the_wrong_width_is_refused(laurent_model, tmp_path):
+    model, _ = laurent_model
+    path = tmp_path / "m.sknnfit"
+    save(model, path)
+
+    def swap(e):
+        fitted = e["base"][0]["fitted"]
+        fitted["coef_"], fitted["exponents_"] = fitted["exponents_"], fitted["coef_"]
+
+    rewrite(path, meta=edit_meta(swap))
+    with pytest.raises(ValueError, match=INVALID + r".*base_\.step\.exponents_ is"):
+        load(path)

@@ -116,6 +116,35 @@ def test_auto_target_is_resolved_in_fit_by_auto_target():
         assert model.target == "auto"
 
 
+def _formula5(n=2000, seed=0):
+    """Seed 001's formula: heavy-tailed y, a sum of products of powers of x."""
+    rng = np.random.default_rng(seed)
+    x1 = rng.uniform(500.0, 1000.0, size=n)
+    x2 = rng.uniform(1.0, x1)
+    x3 = rng.uniform(1000.0, 50000.0, size=n)
+    x4 = rng.uniform(1e-6, 1e-3, size=n)
+    x5 = rng.uniform(1.0, 10000.0, size=n)
+    y = x5 / x2 - (x1 - x2) / (2.0 * x3 * x4) * x2 / x1
+    return np.c_[x1, x2, x3, x4, x5], y
+
+
+def test_auto_keeps_y_as_given_where_a_closed_form_model_fits_it_exactly():
+    X, y = _formula5(n=4500)  # 3,600 training rows: 3 per product of degree 5
+    assert auto_target(y) == "asinh"
+    model = TargetTransformRegressor(NNRegressor(random_state=0), target="auto")
+    model.fit(X, y)
+    assert model.target_ == "standard"
+    assert model.regressor_.base_kind_ == "laurent"
+    X_new, y_new = _formula5(seed=1)
+    np.testing.assert_allclose(model.predict(X_new), y_new, rtol=1e-8, atol=1e-8)
+
+
+def test_auto_transforms_y_where_no_closed_form_model_is_exact():
+    X, y = _formula5(n=1000)  # 800 training rows: too few for degree 5 (or 4)
+    model = TargetTransformRegressor(small_nn(max_epochs=2), target="auto")
+    assert model.fit(X, y).target_ == "asinh"
+
+
 # ---------------------------------------------------------------------- warnings
 
 
