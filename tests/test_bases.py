@@ -25,6 +25,7 @@ from sknnfit.bases import (
     resolve_base,
     spaced_rows,
 )
+from sknnfit.datasets import make_problem
 from sknnfit.exceptions import ExtrapolationWarning
 
 # ------------------------------------------------------------------ resolve_base
@@ -337,14 +338,8 @@ def test_monomial_exponents_are_every_small_power_up_to_the_degree(n_features, d
 
 def _products(n=2000, seed=0):
     """formula5 (seed 001): three products of powers, inputs over 1 to 3 decades."""
-    rng = np.random.default_rng(seed)
-    x1 = rng.uniform(500.0, 1000.0, size=n)
-    x2 = rng.uniform(1.0, x1)
-    x3 = rng.uniform(1000.0, 50000.0, size=n)
-    x4 = rng.uniform(1e-6, 1e-3, size=n)
-    x5 = rng.uniform(1.0, 10000.0, size=n)
-    y = x5 / x2 - (x1 - x2) / (2.0 * x3 * x4) * x2 / x1
-    return np.c_[x1, x2, x3, x4, x5], y
+    X, y, _, _ = make_problem("formula5", seed, n_train=n, n_test=1)
+    return X, y
 
 
 def test_laurent_polynomial_finds_a_sum_of_products_to_rounding():

@@ -20,6 +20,7 @@ from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sknnfit.datasets import make_problem
 from sknnfit.estimators import NNRegressor
 from sknnfit.exceptions import ClippedPredictionWarning
 from sknnfit.target_transforms import TARGETS, AsinhTransformer, auto_target
@@ -118,14 +119,8 @@ def test_auto_target_is_resolved_in_fit_by_auto_target():
 
 def _formula5(n=2000, seed=0):
     """Seed 001's formula: heavy-tailed y, a sum of products of powers of x."""
-    rng = np.random.default_rng(seed)
-    x1 = rng.uniform(500.0, 1000.0, size=n)
-    x2 = rng.uniform(1.0, x1)
-    x3 = rng.uniform(1000.0, 50000.0, size=n)
-    x4 = rng.uniform(1e-6, 1e-3, size=n)
-    x5 = rng.uniform(1.0, 10000.0, size=n)
-    y = x5 / x2 - (x1 - x2) / (2.0 * x3 * x4) * x2 / x1
-    return np.c_[x1, x2, x3, x4, x5], y
+    X, y, _, _ = make_problem("formula5", seed, n_train=n, n_test=1)
+    return X, y
 
 
 def test_auto_keeps_y_as_given_where_a_closed_form_model_fits_it_exactly():
