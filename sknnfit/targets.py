@@ -68,6 +68,25 @@ def _exact_as_given(regressor, X, y, params):
     return probe.max_epochs_ == 0
 
 
+def _transformed_y_val(target, transformer, y2, y_val):
+    """``y_val`` on the scale the regressor learns: the transform fitted on ``y2``.
+
+    The regressor's held-out rows (``fit(..., X_val=, y_val=)``) must be on the
+    scale of the targets it is trained on, or its early stopping and guard
+    would compare unlike things. The transformer fitted here on the training
+    targets is the one TransformedTargetRegressor fits (a clone of it, on the
+    same targets).
+    """
+    y_val = _check_y(y_val)
+    yv2 = y_val.reshape(len(y_val), -1)
+    try:
+        make_target_transformer(target, yv2)  # its domain check
+    except ValueError as error:
+        raise ValueError(f"y_val: {error}") from None
+    fitted = clone(transformer).fit(y2)
+    return fitted.transform(yv2).reshape(y_val.shape)
+
+
 def _routing_enabled():
     """Whether scikit-learn's metadata routing is on (``enable_metadata_routing``)."""
     return bool(sklearn.get_config().get("enable_metadata_routing", False))
@@ -245,7 +264,10 @@ class TargetTransformRegressor(RegressorMixin, BaseEstimator):
             are passed on when given, and the regressor's ``fit`` must accept them.
         **fit_params : dict
             Other parameters of the regressor's ``fit``: passed on unchanged, or
-            routed when metadata routing is enabled.
+            routed when metadata routing is enabled; but ``y_val`` (the held-out
+            targets of ``NNRegressor.fit(..., X_val=, y_val=)``) is transformed
+            as ``y`` is, so that the regressor's held-out rows are on the scale
+            it learns.
 
         Returns
         -------
@@ -289,9 +311,14 @@ class TargetTransformRegressor(RegressorMixin, BaseEstimator):
             # loss gives them back up to 10x (formula5, seed 1: R² 0.99974 against
             # 0.99938 with MSE).
             regressor.set_params(loss="peak")
+        transformer = make_target_transformer(self.target_, y2)
+        if params.get("y_val") is not None:
+            params["y_val"] = _transformed_y_val(
+                self.target_, transformer, y2, params["y_val"]
+            )
         self.ttr_ = TransformedTargetRegressor(
             regressor=regressor,
-            transformer=make_target_transformer(self.target_, y2),
+            transformer=transformer,
             # The transformers are exact inverses (tested property-based); the
             # check's warning would tell users to set an option they do not have.
             check_inverse=False,

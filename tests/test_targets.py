@@ -23,7 +23,12 @@ from sklearn.preprocessing import StandardScaler
 from sknnfit.datasets import make_problem
 from sknnfit.estimators import NNRegressor
 from sknnfit.exceptions import ClippedPredictionWarning
-from sknnfit.target_transforms import TARGETS, AsinhTransformer, auto_target
+from sknnfit.target_transforms import (
+    TARGETS,
+    AsinhTransformer,
+    auto_target,
+    make_target_transformer,
+)
 from sknnfit.targets import TargetTransformRegressor
 
 from .test_target_transforms import ELEMENTS, SHAPES, assert_round_trip
@@ -138,6 +143,39 @@ def test_auto_transforms_y_where_no_closed_form_model_is_exact():
     X, y = _formula5(n=1000)  # 800 training rows: too few for degree 5 (or 4)
     model = TargetTransformRegressor(small_nn(max_epochs=2), target="auto")
     assert model.fit(X, y).target_ == "asinh"
+
+
+def _exponential(n, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 3, size=(n, 2))
+    return X, np.exp(2 * X[:, 0]) * (1 + X[:, 1])
+
+
+def test_y_val_reaches_the_regressor_on_the_scale_it_learns():
+    X, y = _exponential(300, 0)
+    X_val, y_val = _exponential(80, 1)
+    model = TargetTransformRegressor(small_nn(optimizer="lbfgs"), target="log")
+    model.fit(X, y, X_val=X_val, y_val=y_val)
+    # The same regressor fitted by hand on the transformed targets, held-out
+    # rows included, predicts the same.
+    scale = make_target_transformer("log", y.reshape(-1, 1)).fit(y.reshape(-1, 1))
+    direct = small_nn(optimizer="lbfgs").fit(
+        X,
+        scale.transform(y.reshape(-1, 1)).ravel(),
+        X_val=X_val,
+        y_val=scale.transform(y_val.reshape(-1, 1)).ravel(),
+    )
+    np.testing.assert_allclose(
+        model.regressor_.predict(X_val), direct.predict(X_val), rtol=1e-6, atol=1e-9
+    )
+    assert model.regressor_.validation_rmse_["mean"] < 2.0
+
+
+def test_y_val_outside_the_target_domain_is_refused():
+    X, y = _exponential(50, 0)
+    model = TargetTransformRegressor(small_nn(), target="log")
+    with pytest.raises(ValueError, match=r"y_val: target='log' needs y > 0"):
+        model.fit(X, y, X_val=X[:5], y_val=-y[:5])
 
 
 # ---------------------------------------------------------------------- warnings
