@@ -601,6 +601,10 @@ LAURENT_MAX_POWER = 2
 #: rows x terms**2 (20,000 x 1,173 terms: 2 s on two cores).
 LAURENT_ROWS = 20_000
 
+#: LaurentPolynomial.fit refuses more products than this: its design matrix of
+#: LAURENT_ROWS rows would take over 3 GB.
+LAURENT_MOST_PRODUCTS = 20_000
+
 
 def n_monomials(n_features, degree, max_power=LAURENT_MAX_POWER):
     """How many exponent vectors :func:`monomial_exponents` gives, without them.
@@ -635,18 +639,19 @@ def monomial_exponents(n_features, degree, max_power=LAURENT_MAX_POWER):
            [ 0.,  1.],
            [ 1.,  0.]])
     """
-    vectors = np.zeros((1, 0), dtype=np.int64)
-    powers = np.arange(-max_power, max_power + 1)
-    for _ in range(n_features):
-        vectors = np.array(
-            [
-                (*v, p)
-                for v in vectors
-                for p in powers
-                if np.abs(v).sum() + abs(p) <= degree
-            ],
-            dtype=np.int64,
-        ).reshape(-1, vectors.shape[1] + 1)
+    from itertools import combinations, product
+
+    nonzero = [p for p in range(-max_power, max_power + 1) if p != 0]
+    rows = [np.zeros(n_features, dtype=np.int64)]
+    # Chosen by support, so the work follows the count, not n_features**degree.
+    for k in range(1, min(degree, n_features) + 1):
+        powers = [p for p in product(nonzero, repeat=k) if sum(map(abs, p)) <= degree]
+        for columns in combinations(range(n_features), k):
+            for p in powers:
+                row = np.zeros(n_features, dtype=np.int64)
+                row[list(columns)] = p
+                rows.append(row)
+    vectors = np.array(rows)
     order = np.lexsort((*vectors.T[::-1], np.abs(vectors).sum(axis=1)))
     return vectors[order].astype(np.float64)
 
@@ -734,11 +739,19 @@ class LaurentPolynomial(_PositiveInputs, RegressorMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            If an input that is not logged holds a value <= 0, or the inputs
-            span so many decades that a product overflows float64.
+            If an input that is not logged holds a value <= 0, the inputs span
+            so many decades that a product overflows float64, or there are more
+            than :data:`LAURENT_MOST_PRODUCTS` products.
         """
         X = np.asarray(X, dtype=np.float64)
         y2 = np.asarray(y, dtype=np.float64).reshape(len(X), -1)
+        products = n_monomials(X.shape[1], self.degree)
+        if products > LAURENT_MOST_PRODUCTS:
+            raise ValueError(
+                f"A Laurent polynomial of degree {self.degree} in {X.shape[1]} "
+                f"inputs has {products} products, more than the "
+                f"{LAURENT_MOST_PRODUCTS} it fits; lower the degree."
+            )
         _, raw, keep = self._raw_rows(X, y2, sample_weight)
         some = spaced_rows(len(raw), LAURENT_ROWS)
         logs = self._logs(X[keep][some])

@@ -395,6 +395,9 @@ def test_laurent_polynomial_refuses_what_it_cannot_take():
     wide = np.exp(np.random.default_rng(0).uniform(-300.0, 300.0, size=(50, 2)))
     with pytest.raises(ValueError, match="span too many decades"):
         LaurentPolynomial(2).fit(wide, wide[:, 0])
+    many = np.ones((10, 40))
+    with pytest.raises(ValueError, match=r"degree 5 in 40 inputs has \d+ products"):
+        LaurentPolynomial(5).fit(many, many[:, 0])
 
 
 def test_laurent_polynomial_takes_values_at_or_below_zero_as_the_training_minimum():
