@@ -223,7 +223,9 @@ def make_plan(
         max_epochs=max_epochs,
         early_stopping=validation and params["early_stopping"] is not False,
         patience=_patience(params["patience"], optimizer, schedule, max_epochs),
-        groups=groups * params["n_ensemble"],
+        # n_ensemble="auto" starts with one member and adds more after
+        # training (NNRegressor._add_members).
+        groups=groups * (1 if params["n_ensemble"] == "auto" else params["n_ensemble"]),
         activation=params["activation"],
         linear_skip=params["linear_skip"],
         weight_decay=params["weight_decay"],

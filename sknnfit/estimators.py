@@ -83,6 +83,15 @@ STAGE_NOISE_SHARE = 0.9
 #: this many times the patience: room for a stage to stop on its own.
 MIN_STAGE_PATIENCES = 2
 
+#: n_ensemble="auto": at most this many members ...
+MAX_AUTO_MEMBERS = 5
+
+#: ... and another only while the members' variance over seeds, the part of
+#: the held-out mean square error that averaging m members divides by m, is
+#: above this share of the rest (what infinitely many would leave): members
+#: are added until the RMSE is within about 1% of that limit.
+MEMBER_SHARE = 0.02
+
 #: n_stages="auto" tries a stage with sine networks (SIREN's initialisation)
 #: first, and with the first network's activation when that does not clearly
 #: help. What a network leaves on noise-free data oscillates, with many sign
@@ -261,8 +270,20 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     multi_output : {"shared", "separate"}, default="shared"
         One network for all outputs, or one per output (for outputs that
         interfere).
-    n_ensemble : int, default=1
+    n_ensemble : "auto" or int, default="auto"
         Train this many networks from different seeds and average them.
+        ``"auto"``: one, and then more, up to 5, where they help: only with
+        held-out rows, after a first network that stopped on its held-out loss
+        and when no later stage was kept (the residual is noise, which
+        averaging reduces; stages reduce bias). Each member trains from a new
+        seed on the same rows, at most the epochs the earlier networks left of
+        ``max_epochs`` (as the stages do), and is kept unless it predicts the
+        held-out rows worse than their mean. After the second, another is trained only
+        while the members' disagreement on the held-out rows says more would
+        help: with ``m`` members the held-out mean square error is ``B + v /
+        m`` (``v`` their variance over seeds), and members are added while
+        ``v / m`` is above 2% of ``B``, what infinitely many would leave. The
+        number kept is ``n_ensemble_``.
     early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the rows (or use ``X_val`` and
         ``y_val`` given to ``fit``), stop when their loss has not improved for
@@ -461,6 +482,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         (standardised units, per output) and its nets, as ``nets_``.
     best_epoch_ : int
         Epoch (1-based) whose weights the model holds.
+    n_ensemble_ : int
+        Members of the ensemble: ``n_ensemble``, or the number ``"auto"``
+        kept (the networks of the first stage, ``nets_``, are this many
+        copies of the output groups, member after member).
     interrupted_ : bool
         Whether Ctrl-C cut the fit short; the model keeps what was trained. A
         second Ctrl-C within 3 s raises ``KeyboardInterrupt`` out of ``fit``.
@@ -500,7 +525,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         "batch_growth": ["boolean"],
         "base": [StrOptions(set(BASES))],
         "multi_output": [StrOptions({"shared", "separate"})],
-        "n_ensemble": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_ensemble": [
+            StrOptions({"auto"}),
+            Interval(numbers.Integral, 1, None, closed="left"),
+        ],
         "loss": [StrOptions({"auto", *LOSSES})],
         "quantile": [Interval(numbers.Real, 0, 1, closed="neither")],
         "early_stopping": [StrOptions({"auto"}), "boolean"],
@@ -548,7 +576,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         loss="auto",
         quantile=0.5,
         multi_output="shared",
-        n_ensemble=1,
+        n_ensemble="auto",
         early_stopping="auto",
         validation_fraction="auto",
         guard=True,
@@ -753,8 +781,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         data = self._training_data(rows)
         records = self._train(plan, data, rng, start)
         self._record(records)
+        self.n_ensemble_ = 1 if self.n_ensemble == "auto" else self.n_ensemble
         if not self.interrupted_:
-            self._add_stages(plan, data, rows, rng, start, records)
+            epochs_left = self._add_stages(plan, data, rows, rng, start, records)
+            self._add_members(plan, data, rows, rng, start, records, epochs_left)
         else:
             self.stage_scales_, self.stage_nets_, self.stages_ = [], [], []
         self._guard(rows, refit=not valid_given)
@@ -877,11 +907,17 @@ class NNRegressor(RegressorMixin, BaseEstimator):
 
     def _member_std(self, Xt64):
         """Standard deviation over the ensemble's members, y's units, 2-D."""
-        n_members = self.n_ensemble
+        n_members = getattr(self, "n_ensemble_", self.n_ensemble)
         if n_members < 2:
+            kept = (
+                " (n_ensemble='auto' kept one: more did not lower the held-out error)"
+                if self.n_ensemble == "auto"
+                else ""
+            )
             raise ValueError(
-                "predict(return_std=True) reads the spread of an ensemble: fit "
-                "with n_ensemble=5 (or 2 or more) to get one."
+                "predict(return_std=True) reads the spread of an ensemble, and "
+                f"this model has one network{kept}: fit with n_ensemble=5 (or "
+                "2 or more) to get one."
             )
         if not getattr(self, "use_network_", True):
             raise ValueError(
@@ -1203,7 +1239,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         networks whose held-out loss was lowest after their first epoch (a
         stage would add variance to what variance limits). An int trains
         that many, each for ``max_epochs``, with the first one's activation.
-        Sets ``stage_scales_``, ``stage_nets_`` and ``stages_``.
+        Sets ``stage_scales_``, ``stage_nets_`` and ``stages_``; returns the
+        epochs of ``max_epochs`` the stages (and resumed networks) left.
         """
         converged = all(r.stop in HELD_OUT_STOPS for r in records)
         self.stage_scales_, self.stage_nets_ = [], []
@@ -1313,7 +1350,102 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             if stage_records[-1].interrupted or (auto and not converged):
                 break
         if not self.stage_nets_:
+            ran = self.stages_[0]["epochs"]
             self._resume_stalled(plan, data, rows, rng, start, records)
+            epochs_left -= self.stages_[0]["epochs"] - ran
+        return epochs_left
+
+    def _add_members(self, plan, data, rows, rng, start, records, epochs_left):
+        """``n_ensemble="auto"``: add members to the first stage while they help.
+
+        Only with held-out rows, after first networks that stopped on their
+        held-out loss, and when no later stage was kept: what is left is
+        noise, whose share the members' variance adds to. Each member trains
+        from a new seed for at most ``epochs_left`` (the epochs the earlier
+        networks left of ``max_epochs``; none starts with fewer than
+        :data:`MIN_STAGE_PATIENCES` patiences), and is kept unless it predicts
+        the held-out rows worse than their mean (it learnt nothing): members
+        are draws of one training, and each lowers the error in expectation
+        even where the held-out rows, by chance, say otherwise. After the
+        second, another is tried only while :meth:`_member_pays`. At most
+        :data:`MAX_AUTO_MEMBERS`. Sets ``n_ensemble_``.
+        """
+        if not (
+            self.n_ensemble == "auto"
+            and plan.early_stopping
+            and rows.X_valid is not None
+            and not self.stage_nets_
+            and not self.interrupted_
+            and all(r.stop in HELD_OUT_STOPS for r in records)
+        ):
+            return
+        yv = self._standardise(rows.y_valid)
+        base_v = self._base_output(rows.X_valid)
+        scale = self.residual_scale_
+        outputs = [scale * self._stage_output(self.nets_, rows.X_valid)]
+        began = time.monotonic()
+        while len(outputs) < MAX_AUTO_MEMBERS:
+            if epochs_left < MIN_STAGE_PATIENCES * plan.patience:
+                break
+            if self._time_share(start, 1) == 0.0:
+                break
+            if len(outputs) > 1 and not self._member_pays(
+                outputs, base_v, yv, rows.w_valid
+            ):
+                break
+            member_plan = dataclasses.replace(plan, max_epochs=epochs_left)
+            nets, member_records = self._train_stage(member_plan, data, rng, start)
+            epochs_left -= _longest(member_records).n_epochs
+            if member_records[-1].interrupted:
+                self.interrupted_ = True
+                break  # Ctrl-C: the member is cut short; keep those before it
+            out = scale * self._stage_output(nets, rows.X_valid)
+            # Members are draws of one training: the next one lowers the
+            # error in expectation even where these rows, by chance, say
+            # otherwise; one that predicts them worse than the mean learnt
+            # nothing (diverged).
+            own = self._held_out_rmse(base_v + out, yv, rows.w_valid)
+            if not own < self._held_out_rmse(np.zeros_like(yv), yv, rows.w_valid):
+                break
+            outputs.append(out)
+            self.nets_.extend(nets)
+            self._report_members(member_records)
+        self.n_ensemble_ = len(outputs)
+        if len(outputs) > 1:
+            self.stages_[0].update(
+                validation_rmse=self._held_out_rmse(
+                    base_v + np.mean(outputs, axis=0), yv, rows.w_valid
+                ),
+                seconds=self.stages_[0]["seconds"] + time.monotonic() - began,
+            )
+
+    def _member_pays(self, outputs, base_v, yv, w):
+        """Whether another member would bring the held-out MSE nearer its limit.
+
+        ``outputs`` are the members' held-out outputs. Their variance over
+        seeds, ``v`` (per row, unbiased, averaged over the rows and the
+        non-constant outputs), is the part of the held-out mean square error
+        that averaging ``m`` members divides by ``m``: the error is ``B + v /
+        m``, and ``B`` is what infinitely many members would leave. Another
+        pays while ``v / m`` is above :data:`MEMBER_SHARE` of ``B``. The
+        disagreement does not read the targets, so early stopping on the same
+        rows does not flatter it.
+        """
+        live = self.y_scale_ > 0
+        m = len(outputs)
+        stacked = np.stack(outputs)[:, :, live]
+        per_row = np.mean(np.var(stacked, axis=0, ddof=1), axis=1)
+        w, _ = _effective_rows(w, len(per_row))
+        v = float(np.average(per_row, weights=w))
+        mse = self._held_out_rmse(base_v + np.mean(outputs, axis=0), yv, w) ** 2
+        return v / m > MEMBER_SHARE * max(mse - v / m, 0.0)
+
+    def _report_members(self, records):
+        """Warnings of the networks of an added member (not their convergence)."""
+        from .training.record import report
+
+        for record in records:
+            report(record, check_convergence=False, stacklevel=5)
 
     def _resume_stalled(self, plan, data, rows, rng, start, records):
         """Give the first networks that stalled their epochs back: no stage was kept.

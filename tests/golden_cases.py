@@ -33,10 +33,12 @@ CASES = {
             "max_epochs": 30,
             "patience": 3,
             # The settings of 9f589f6, which issue 13's "auto" values changed:
-            # 10% held out, the base of the rows-per-coefficient rule, no guard.
+            # 10% held out, the base of the rows-per-coefficient rule, no guard,
+            # and (issue 13's n_ensemble="auto") one network.
             "validation_fraction": 0.1,
             "base": "linear",
             "guard": False,
+            "n_ensemble": 1,
         },
         "one",
     ),

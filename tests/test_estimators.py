@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sknnfit import NNRegressor
-from sknnfit.estimators import STAGE_T
+from sknnfit.estimators import MAX_AUTO_MEMBERS, MEMBER_SHARE, STAGE_T
 from sknnfit.exceptions import (
     ConvergenceWarning,
     ExtrapolationWarning,
@@ -1081,8 +1081,9 @@ def test_auto_stages_stop_on_noise(monkeypatch):
     model = NNRegressor((32,), guard=False, random_state=0).fit(X, noisy)
     assert model.stage_nets_ == [] and len(model.stages_) == 1
     assert model.best_epoch_ > 1  # not the rule of the next test
-    # The residual is noise to its neighbours: no stage is even trained.
-    assert len(trained) == 1
+    # The residual is noise to its neighbours: no stage is even trained (the
+    # networks trained are the members n_ensemble="auto" added).
+    assert len(trained) == model.n_ensemble_ == len(model.nets_)
     X_new = np.random.default_rng(2).uniform(-np.pi, np.pi, (300, 1))
     y_new = np.sin(X_new[:, 0]) + np.random.default_rng(3).normal(0, 0.2, 300)
     assert model._looks_like_noise(X_new, (y_new - model.predict(X_new))[:, None])
@@ -1099,7 +1100,7 @@ def test_no_stage_is_tried_after_networks_that_overfit_from_the_first_epoch(
     y = X[:, 0] + rng.normal(0, 1.0, 200)
     model = NNRegressor(random_state=0).fit(X, y)
     assert model.best_epoch_ == 1 and model.n_epochs_ > 1
-    assert len(trained) == 1
+    assert len(trained) == model.n_ensemble_ == len(model.nets_)
     assert model.stage_nets_ == [] and len(model.stages_) == 1
 
 
@@ -1356,6 +1357,78 @@ def test_float64_training_is_float64_throughout():
     assert {p.dtype for p in model.net_.module_.parameters()} == {torch.float64}
     assert model.predict(X).dtype == np.float64
     assert np.isfinite(model.loss_curve_).all()
+
+
+# ---------------------------------------------------------- n_ensemble="auto"
+
+
+def _noisy_table(n=300, seed=0):
+    """A small table whose targets are half noise: a network's seed matters."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2] + rng.normal(0, 1.0, n)
+    return X, y
+
+
+def test_auto_ensemble_adds_members_where_the_residual_is_noise(monkeypatch):
+    plans = _plans_trained(monkeypatch)
+    X, y = _noisy_table()
+    model = NNRegressor(random_state=0).fit(X, y)
+    assert model.stage_nets_ == [] and len(model.stages_) == 1
+    assert 2 <= model.n_ensemble_ <= MAX_AUTO_MEMBERS
+    assert len(model.nets_) == model.n_ensemble_
+    # Each member trains at most the epochs the networks before it left.
+    used = 0
+    for plan, record, _ in plans:
+        assert plan.max_epochs == model.max_epochs_ - used
+        used += record.n_epochs
+    # The prediction is the members' mean; their spread is there to read.
+    pred, std = model.predict(X[:50], return_std=True)
+    np.testing.assert_array_equal(pred, model.predict(X[:50]))
+    assert std.shape == (50,) and (std > 0).all()
+
+
+def test_auto_ensemble_trains_one_network_without_held_out_rows(monkeypatch):
+    trained = _count_trainings(monkeypatch)
+    X, y = _noisy_table()
+    model = NNRegressor(early_stopping=False, max_epochs=20, random_state=0)
+    model.fit(X, y)
+    assert model.n_ensemble_ == 1 and len(model.nets_) == 1 and len(trained) == 1
+    with pytest.raises(ValueError, match="n_ensemble='auto' kept one"):
+        model.predict(X, return_std=True)
+
+
+def test_auto_ensemble_adds_no_member_after_a_kept_stage():
+    X, y = _clean_sin()
+    model = NNRegressor((32,), guard=False, random_state=0).fit(X, y)
+    assert model.stage_nets_, "the clean sine should keep a second stage"
+    assert model.n_ensemble_ == 1 and len(model.nets_) == 1
+
+
+def test_an_int_n_ensemble_trains_that_many_members():
+    X, y = _noisy_table(120)
+    model = NNRegressor((16,), n_ensemble=3, max_epochs=5, random_state=0)
+    model.fit(X, y)
+    assert model.n_ensemble_ == 3 and len(model.nets_) == 3
+
+
+def test_a_member_pays_while_the_seeds_variance_is_a_clear_share_of_the_error():
+    rng = np.random.default_rng(0)
+    yv = rng.normal(size=(2000, 1))
+    base = np.zeros_like(yv)
+    # Members that agree: averaging more of them changes nothing.
+    same = [yv + 0.3] * 2
+    assert not _stage_judge()._member_pays(same, base, yv, None)
+    # Members that differ by seed as much as the rest of their error: with m
+    # members the error is B + v / m, and v / m is far above MEMBER_SHARE * B.
+    spread = [yv + rng.normal(0, 0.3, yv.shape) for _ in range(2)]
+    assert _stage_judge()._member_pays(spread, base, yv, None)
+    # v / m just below and just above MEMBER_SHARE of B = 1 (a bias of 1).
+    for factor, expected in ((0.9, False), (1.1, True)):
+        v = factor * MEMBER_SHARE * 2  # the variance over seeds, m = 2
+        dev = rng.choice([-1.0, 1.0], size=yv.shape) * np.sqrt(v / 2)
+        pair = [yv + 1.0 + dev, yv + 1.0 - dev]  # unbiased variance v per row
+        assert _stage_judge()._member_pays(pair, base, yv, None) is expected
 
 
 # ---------------------------------------------------------------- uncertainty
