@@ -275,7 +275,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         ``"auto"``: one, and then more, up to 5, where they help: only with
         held-out rows, after a first network that stopped on its held-out loss
         and when no later stage was kept (the residual is noise, which
-        averaging reduces; stages reduce bias). Each member trains from a new
+        averaging reduces; stages reduce bias), unless the guard would replace
+        the first network by a closed-form model. Each member trains from a new
         seed on the same rows, at most the epochs the earlier networks left of
         ``max_epochs`` (as the stages do), and is kept unless it predicts the
         held-out rows worse than their mean. After the second, another is trained only
@@ -1359,8 +1360,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         """``n_ensemble="auto"``: add members to the first stage while they help.
 
         Only with held-out rows, after first networks that stopped on their
-        held-out loss, and when no later stage was kept: what is left is
-        noise, whose share the members' variance adds to. Each member trains
+        held-out loss, when no later stage was kept (what is left is noise,
+        whose share the members' variance adds to) and when the guard would
+        keep the first network (a weight above 0 for some output): where it
+        finds nothing the network adds, a closed-form model predicts alone
+        and members would change nothing. Each member trains
         from a new seed for at most ``epochs_left`` (the epochs the earlier
         networks left of ``max_epochs``; none starts with fewer than
         :data:`MIN_STAGE_PATIENCES` patiences), and is kept unless it predicts
@@ -1383,6 +1387,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         base_v = self._base_output(rows.X_valid)
         scale = self.residual_scale_
         outputs = [scale * self._stage_output(self.nets_, rows.X_valid)]
+        _, _, _, weight = self._guard_decision(base_v + outputs[0], rows)
+        if weight is not None and (weight == 0).all():
+            return  # the guard finds nothing the network adds: members neither
         began = time.monotonic()
         while len(outputs) < MAX_AUTO_MEMBERS:
             if epochs_left < MIN_STAGE_PATIENCES * plan.patience:
@@ -1669,21 +1676,48 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         """
         self.use_network_, self.validation_rmse_ = True, None
         self.network_weight_ = np.ones(self.n_outputs_)
-        polynomials, self._polynomials = self._polynomials, None
         if rows.X_valid is None:
+            self._polynomials = self._power = self._laurent = None
             return
-        yv = self._standardise(rows.y_valid)
         network = self._base_output(rows.X_valid) + self._network_output(rows.X_valid)
+        models, scores, kind, weight = self._guard_decision(network, rows)
+        self._polynomials = self._power = self._laurent = None
+        self.validation_rmse_ = scores
+        if weight is None or (weight == 1).all():
+            return
+        model = models[kind]
+        if refit and model is not None:
+            # A closed-form model has nothing to stop early: it is refitted, at
+            # its penalty, on every row, the held-out ones included.
+            model = self._refit_on_all_rows(model, rows)
+        if (weight == 0).all():
+            self._closed_form_only(kind, model, scores)
+            return
+        self.network_weight_ = weight
+        self.base_kind_, self.base_ = blend_bases(self.base_, model, weight)
+        self.residual_scale_ = self.residual_scale_ * weight
+        self.stage_scales_ = [scale * weight for scale in self.stage_scales_]
+
+    def _guard_decision(self, network, rows):
+        """What the guard makes of held-out predictions ``network``, changing nothing.
+
+        Returns ``(models, scores, kind, weight)``: the closed-form models
+        weighed (``{kind: model}``, None for the mean), every held-out RMSE
+        (``validation_rmse_``), and the closed-form model ``kind`` the network
+        is blended with at ``weight`` per output (0: that model alone); weight
+        is None when the guard is off (``guard=False``, the quantile loss).
+        """
+        yv = self._standardise(rows.y_valid)
 
         def rmse(pred):
             return self._held_out_rmse(pred, yv, rows.w_valid)
 
         models = {"mean": None, self.base_kind_: self.base_}
+        polynomials = self._polynomials
         if polynomials:
             best = min(polynomials, key=lambda kind: polynomials[kind][1])
             models[best] = polynomials[best][0]
         alone = {"power": self._power, "laurent": self._laurent}
-        self._power = self._laurent = None
         models.update({kind: fit[0] for kind, fit in alone.items() if fit is not None})
         n = self.n_features_in_
         closed = {
@@ -1694,9 +1728,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         }
         scores = {kind: rmse(pred) for kind, pred in closed.items()}
         scores["network"] = rmse(network)
-        self.validation_rmse_ = scores
         if not self.guard or self.loss_ == "quantile":
-            return
+            return models, scores, None, None
         polynomial = {k: v for k, v in closed.items() if k not in ALONE_MARGIN}
         kind = min(polynomial, key=scores.get)
         weight = self._network_weight(network, closed[kind], yv, rows.w_valid)
@@ -1713,20 +1746,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         if better:
             kind = min(better, key=better.get)
             weight = np.zeros(self.n_outputs_)
-        if (weight == 1).all():
-            return
-        model = models[kind]
-        if refit and model is not None:
-            # A closed-form model has nothing to stop early: it is refitted, at
-            # its penalty, on every row, the held-out ones included.
-            model = self._refit_on_all_rows(model, rows)
-        if (weight == 0).all():
-            self._closed_form_only(kind, model, scores)
-            return
-        self.network_weight_ = weight
-        self.base_kind_, self.base_ = blend_bases(self.base_, model, weight)
-        self.residual_scale_ = self.residual_scale_ * weight
-        self.stage_scales_ = [scale * weight for scale in self.stage_scales_]
+        return models, scores, kind, weight
 
     def _network_weight(self, network, closed, yv, w):
         """The network's weight against ``closed``, per output, in [0, 1].
