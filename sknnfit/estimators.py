@@ -278,7 +278,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         averaging reduces; stages reduce bias), unless the guard would replace
         the first network by a closed-form model. Each member trains from a new
         seed on the same rows, at most the epochs the earlier networks left of
-        ``max_epochs`` (as the stages do), and is kept unless it predicts the
+        ``max_epochs`` (as the stages do; none starts with fewer left than the
+        first network ran), and is kept unless it predicts the
         held-out rows worse than their mean. After the second, another is trained only
         while the members' disagreement on the held-out rows says more would
         help: with ``m`` members the held-out mean square error is ``B + v /
@@ -1366,8 +1367,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         finds nothing the network adds, a closed-form model predicts alone
         and members would change nothing. Each member trains
         from a new seed for at most ``epochs_left`` (the epochs the earlier
-        networks left of ``max_epochs``; none starts with fewer than
-        :data:`MIN_STAGE_PATIENCES` patiences), and is kept unless it predicts
+        networks left of ``max_epochs``; none starts with fewer than the first
+        network ran, nor than :data:`MIN_STAGE_PATIENCES` patiences), and is
+        kept unless it predicts
         the held-out rows worse than their mean (it learnt nothing): members
         are draws of one training, and each lowers the error in expectation
         even where the held-out rows, by chance, say otherwise. After the
@@ -1391,8 +1393,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         if weight is not None and (weight == 0).all():
             return  # the guard finds nothing the network adds: members neither
         began = time.monotonic()
+        # A member cut short by the epochs left would be a weaker draw than
+        # the first network: one starts only where it can train as long.
+        need = max(_longest(records).n_epochs, MIN_STAGE_PATIENCES * plan.patience)
         while len(outputs) < MAX_AUTO_MEMBERS:
-            if epochs_left < MIN_STAGE_PATIENCES * plan.patience:
+            if epochs_left < need:
                 break
             if self._time_share(start, 1) == 0.0:
                 break

@@ -1405,6 +1405,17 @@ def test_auto_ensemble_adds_no_member_after_a_kept_stage():
     assert model.n_ensemble_ == 1 and len(model.nets_) == 1
 
 
+def test_auto_ensemble_adds_no_member_where_the_guard_drops_the_network(monkeypatch):
+    trained = _count_trainings(monkeypatch)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = 2 * X[:, 0] - X[:, 1] + rng.normal(0, 0.5, 300)  # linear: the base is right
+    with pytest.warns(NetworkNotUsedWarning):
+        model = NNRegressor(random_state=0).fit(X, y)
+    assert not model.use_network_
+    assert model.n_ensemble_ == 1 and len(trained) == 1
+
+
 def test_an_int_n_ensemble_trains_that_many_members():
     X, y = _noisy_table(120)
     model = NNRegressor((16,), n_ensemble=3, max_epochs=5, random_state=0)
