@@ -1416,6 +1416,21 @@ def test_auto_ensemble_adds_no_member_where_the_guard_drops_the_network(monkeypa
     assert model.n_ensemble_ == 1 and len(trained) == 1
 
 
+def test_auto_members_survive_save_and_load(tmp_path):
+    from sknnfit import load, save
+
+    X, y = _noisy_table()
+    model = NNRegressor(random_state=0).fit(X, y)
+    assert model.n_ensemble_ >= 2
+    save(model, tmp_path / "m.sknnfit")
+    loaded = load(tmp_path / "m.sknnfit")
+    assert loaded.n_ensemble_ == model.n_ensemble_
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    np.testing.assert_array_equal(
+        loaded.predict(X, return_std=True)[1], model.predict(X, return_std=True)[1]
+    )
+
+
 def test_an_int_n_ensemble_trains_that_many_members():
     X, y = _noisy_table(120)
     model = NNRegressor((16,), n_ensemble=3, max_epochs=5, random_state=0)
