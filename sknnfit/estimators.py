@@ -279,8 +279,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         the first network by a closed-form model. Each member trains from a new
         seed on the same rows, at most the epochs the earlier networks left of
         ``max_epochs`` (as the stages do; none starts with fewer left than the
-        first network ran), and is kept unless it predicts the
-        held-out rows worse than their mean. After the second, another is trained only
+        first network ran), and is kept unless it predicts the held-out rows
+        worse than their mean. After the second, another is trained only
         while the members' disagreement on the held-out rows says more would
         help: with ``m`` members the held-out mean square error is ``B + v /
         m`` (``v`` their variance over seeds), and members are added while
@@ -1365,16 +1365,15 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         whose share the members' variance adds to) and when the guard would
         keep the first network (a weight above 0 for some output): where it
         finds nothing the network adds, a closed-form model predicts alone
-        and members would change nothing. Each member trains
-        from a new seed for at most ``epochs_left`` (the epochs the earlier
-        networks left of ``max_epochs``; none starts with fewer than the first
-        network ran, nor than :data:`MIN_STAGE_PATIENCES` patiences), and is
-        kept unless it predicts
-        the held-out rows worse than their mean (it learnt nothing): members
-        are draws of one training, and each lowers the error in expectation
-        even where the held-out rows, by chance, say otherwise. After the
-        second, another is tried only while :meth:`_member_pays`. At most
-        :data:`MAX_AUTO_MEMBERS`. Sets ``n_ensemble_``.
+        and members would change nothing. Each member trains from a new seed
+        for at most ``epochs_left`` (the epochs the earlier networks left of
+        ``max_epochs``; none starts with fewer than the first network ran, nor
+        than :data:`MIN_STAGE_PATIENCES` patiences), and is kept unless it
+        predicts the held-out rows worse than their mean (it learnt nothing):
+        members are draws of one training, and each lowers the error in
+        expectation even where the held-out rows, by chance, say otherwise.
+        After the second, another is tried only while :meth:`_member_pays`.
+        At most :data:`MAX_AUTO_MEMBERS`. Sets ``n_ensemble_``.
         """
         if not (
             self.n_ensemble == "auto"
