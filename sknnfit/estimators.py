@@ -912,7 +912,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         n_members = getattr(self, "n_ensemble_", self.n_ensemble)
         if n_members < 2:
             kept = (
-                " (n_ensemble='auto' kept one: more did not lower the held-out error)"
+                " (n_ensemble='auto' trained one: see its rules)"
                 if self.n_ensemble == "auto"
                 else ""
             )
@@ -1388,7 +1388,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         base_v = self._base_output(rows.X_valid)
         scale = self.residual_scale_
         outputs = [scale * self._stage_output(self.nets_, rows.X_valid)]
-        _, _, _, weight = self._guard_decision(base_v + outputs[0], rows)
+        _, scores, _, weight = self._guard_decision(base_v + outputs[0], rows)
         if weight is not None and (weight == 0).all():
             return  # the guard finds nothing the network adds: members neither
         began = time.monotonic()
@@ -1416,7 +1416,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             # otherwise; one that predicts them worse than the mean learnt
             # nothing (diverged).
             own = self._held_out_rmse(base_v + out, yv, rows.w_valid)
-            if not own < self._held_out_rmse(np.zeros_like(yv), yv, rows.w_valid):
+            if not own < scores["mean"]:
                 break
             outputs.append(out)
             self.nets_.extend(nets)

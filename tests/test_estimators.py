@@ -1394,7 +1394,7 @@ def test_auto_ensemble_trains_one_network_without_held_out_rows(monkeypatch):
     model = NNRegressor(early_stopping=False, max_epochs=20, random_state=0)
     model.fit(X, y)
     assert model.n_ensemble_ == 1 and len(model.nets_) == 1 and len(trained) == 1
-    with pytest.raises(ValueError, match="n_ensemble='auto' kept one"):
+    with pytest.raises(ValueError, match="n_ensemble='auto' trained one"):
         model.predict(X, return_std=True)
 
 
