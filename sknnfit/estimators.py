@@ -307,7 +307,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     max_time : float or None, default=None
         Seconds ``fit`` may take: each network stops at the end of the epoch
         that spends its share of what is left (the base and the checks are
-        counted too). None: no limit.
+        counted too; once it is spent, the guard's closed-form model is not
+        refitted on the held-out rows). None: no limit.
     patience : "auto" or int, default="auto"
         Epochs without improvement before stopping (under ``"wsd"``: before
         its decay). ``"auto"``: 10 for L-BFGS (whose epochs are up to 20
@@ -789,7 +790,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             self._add_members(plan, data, rows, rng, start, records, epochs_left)
         else:
             self.stage_scales_, self.stage_nets_, self.stages_ = [], [], []
-        self._guard(rows, refit=not valid_given)
+        # With max_time spent, the closed-form model stays fitted on the
+        # training rows: refitting it on every row would overrun the limit.
+        self._guard(rows, refit=not valid_given and self._time_share(start, 1) != 0)
         return self
 
     def _continue(self, X, y, sample_weight, validation, epochs=None):
@@ -1249,7 +1252,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         valid = rows.X_valid is not None
         yt = self._standardise(rows.y)
         yv = self._standardise(rows.y_valid) if valid else None
-        fit = self._base_output(rows.X) + self._network_output(rows.X)
+        fit = None  # on the training rows: computed once a stage is tried
         fit_v = (
             self._base_output(rows.X_valid) + self._network_output(rows.X_valid)
             if valid
@@ -1287,6 +1290,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             # Held-out rows: the networks have not fitted their noise.
             if auto and valid and self._looks_like_noise(rows.X_valid, yv - fit_v):
                 break
+            if fit is None:
+                fit = self._base_output(rows.X) + self._network_output(rows.X)
             residual = yt - fit
             scale = np.maximum(
                 np.sqrt(np.average(residual**2, axis=0, weights=rows.w)), 1e-12

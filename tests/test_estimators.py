@@ -510,6 +510,27 @@ def test_guard_on_pure_noise_predicts_with_a_closed_form_model():
     assert mse <= 1.1 * np.mean((y.mean() - y_test) ** 2)
 
 
+def test_spent_max_time_skips_refitting_the_guards_model(monkeypatch):
+    X, noise = _noise_data()
+    y = X[:, 0] + noise  # a linear model beats the network: the guard refits it
+    refits = []
+    refit = NNRegressor._refit_on_all_rows
+
+    def spy(self, model, rows):
+        refits.append(model)
+        return refit(self, model, rows)
+
+    monkeypatch.setattr(NNRegressor, "_refit_on_all_rows", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kept = NNRegressor((32,), max_epochs=50, random_state=0).fit(X, y)
+        assert len(refits) == 1 and not kept.use_network_
+        spent = NNRegressor((32,), max_epochs=50, max_time=1e-9, random_state=0)
+        spent.fit(X, y)
+    assert len(refits) == 1  # the limit was spent: no second refit
+    assert not spent.use_network_ and np.isfinite(spent.predict(X)).all()
+
+
 def test_guard_false_keeps_the_network():
     X, y = _noise_data()
     with warnings.catch_warnings():
