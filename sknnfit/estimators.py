@@ -1003,6 +1003,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 yv,
                 sample_weight=rows.w,
                 valid_weight=rows.w_valid,
+                exact_mse=EXACT_RMSE**2,
             )
             units = self._positive_units(rows)
             if units is not None:

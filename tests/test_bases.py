@@ -316,6 +316,70 @@ def test_candidates_weigh_the_search_rows_too(monkeypatch):
     np.testing.assert_allclose(np.ravel(linear.coef_), [1.0, 2.0], atol=0.02)
 
 
+def _sin_rows(n, seed, noise=0.0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-np.pi, np.pi, size=(n, 1))
+    y = np.sin(x) + noise * rng.normal(size=(n, 1))
+    return x / (np.pi / np.sqrt(3.0)), y * np.sqrt(2.0)  # about unit variance
+
+
+def test_candidates_above_the_auto_degree_only_where_exact():
+    X, y = _sin_rows(1000, 0)
+    Xv, yv = _sin_rows(300, 1)
+    exact = polynomial_candidates(X, y, Xv, yv, exact_mse=1e-12)
+    high = [kind for kind in exact if kind.startswith("poly") and kind[4:].isdigit()]
+    high = [kind for kind in high if int(kind[4:]) > bases.MAX_AUTO_DEGREE]
+    # Smooth in one input: degrees above 8 fit sin(x) to about 1e-11.
+    assert high and all(exact[kind][1] <= 1e-12 for kind in high)
+    assert min(score for _, score in exact.values()) < 1e-20
+    assert exact["poly8"][1] > 1e-9  # what degree 8 leaves: far from exact
+    capped = polynomial_candidates(X, y, Xv, yv)  # exact_mse=0: none is exact
+    assert list(capped) == list(exact)[: len(capped)]
+    assert max(int(k[4:]) for k in capped if k[4:].isdigit()) == bases.MAX_AUTO_DEGREE
+
+
+def test_candidates_above_the_auto_degree_stop_on_noisy_data(monkeypatch):
+    X, y = _sin_rows(1000, 0, noise=0.3)
+    Xv, yv = _sin_rows(300, 1, noise=0.3)
+    tried = []
+    make = bases.make_base
+
+    def spy(kind, *args, **kwargs):
+        tried.append(kind)
+        return make(kind, *args, **kwargs)
+
+    monkeypatch.setattr(bases, "make_base", spy)
+    candidates = polynomial_candidates(X, y, Xv, yv, exact_mse=1e-12)
+    assert list(candidates)[-1] == f"poly{bases.MAX_AUTO_DEGREE}"
+    # The held-out error stopped falling: at most two degrees beyond were tried.
+    beyond = {k for k in tried if k[4:].isdigit() and int(k[4:]) > 8}
+    assert len(beyond) <= 2
+
+
+def _ridge_alpha(model):
+    return (model.steps[-1][1] if hasattr(model, "steps") else model).alpha
+
+
+def test_only_exact_polynomials_search_the_finer_penalties():
+    rng = np.random.default_rng(0)
+    X, Xv = rng.normal(size=(2000, 2)), rng.normal(size=(500, 2))
+    cubic = lambda Z: (Z[:, :1] ** 3 - Z[:, :1] * Z[:, 1:]) / 3.0  # noqa: E731
+    plain = polynomial_candidates(X, cubic(X), Xv, cubic(Xv))
+    finer = polynomial_candidates(X, cubic(X), Xv, cubic(Xv), exact_mse=1e-12)
+    assert _ridge_alpha(plain["poly3"][0]) == bases.ALPHAS[0]
+    assert _ridge_alpha(finer["poly3"][0]) < bases.ALPHAS[0]
+    assert finer["poly3"][1] < plain["poly3"][1]
+    # Not exact (noise): the penalties, and so the models, are the same.
+    y, yv = cubic(X) + rng.normal(size=(2000, 1)), cubic(Xv)
+    noisy = polynomial_candidates(X, y, Xv, yv)
+    again = polynomial_candidates(X, y, Xv, yv, exact_mse=1e-12)
+    assert list(noisy) == list(again)
+    for kind, (model, score) in noisy.items():
+        assert again[kind][1] == score
+        if model is not None:
+            assert _ridge_alpha(again[kind][0]) == _ridge_alpha(model)
+
+
 # ------------------------------------------------------------- LaurentPolynomial
 
 

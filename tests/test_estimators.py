@@ -551,6 +551,20 @@ def test_an_exact_polynomial_trains_no_network(smooth_data):
     np.testing.assert_allclose(model.predict(X), y, atol=1e-8)
 
 
+def test_a_smooth_function_of_one_input_is_fitted_to_rounding_without_a_network():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-np.pi, np.pi, size=(1000, 1))
+    grid = np.linspace(-3.1, 3.1, 2001)[:, None]  # inside the training rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = NNRegressor(random_state=0).fit(x, np.sin(x[:, 0]))
+    # A polynomial of a degree above 8 (clean sin's degree 8 leaves 1.6e-4).
+    assert model.max_epochs_ == 0 and not model.use_network_
+    assert int(model.base_kind_[4:]) > 8
+    error = model.predict(grid) - np.sin(grid[:, 0])
+    assert np.sqrt(np.mean(error**2)) < 1e-9
+
+
 def _monomial(n=400, seed=0, noise=0.0):
     """q * v / r**2 with inputs over two decades (noise: relative, on y)."""
     rng = np.random.default_rng(seed)
