@@ -194,10 +194,9 @@ def polynomial_candidates(
             pred = np.zeros_like(y_valid) + np.average(y, axis=0, weights=sample_weight)
             score = _held_out_mse(pred, y_valid, valid_weight)
         else:
-            model, score = _ridge_polynomial(kind, ALPHAS, data)
-            ridge = model.steps[-1][1] if hasattr(model, "steps") else model
-            if score <= exact_mse and ridge.alpha == ALPHAS[0]:
-                finer, finer_score = _ridge_polynomial(kind, EXACT_ALPHAS, data)
+            model, score, alpha = _ridge_polynomial(kind, ALPHAS, data)
+            if score <= exact_mse and alpha == ALPHAS[0]:
+                finer, finer_score, _ = _ridge_polynomial(kind, EXACT_ALPHAS, data)
                 if finer_score < score:
                     model, score = finer, finer_score
         stalled = 0 if score < best else stalled + 1
@@ -208,8 +207,8 @@ def polynomial_candidates(
 
 
 def _ridge_polynomial(kind, alphas, data):
-    """``(model, held-out MSE)`` of polynomial ``kind`` at the penalty of
-    ``alphas`` leave-one-out picks on the search rows, refitted on every row.
+    """``(model, held-out MSE, penalty)`` of polynomial ``kind`` at the penalty
+    of ``alphas`` leave-one-out picks on the search rows, refitted on every row.
 
     ``data``: ``(X, y, X_valid, y_valid, sample_weight, valid_weight, some)``.
     """
@@ -219,9 +218,10 @@ def _ridge_polynomial(kind, alphas, data):
     w_some = None if sample_weight is None else sample_weight[some]
     search = make_base(kind, ridge=RidgeCV(alphas=alphas, gcv_mode="svd"))
     fit_weighted(search, X[some], y[some], w_some)
-    model = fit_weighted(make_base(kind, _alpha(search)), X, y, sample_weight)
+    alpha = _alpha(search)
+    model = fit_weighted(make_base(kind, alpha), X, y, sample_weight)
     pred = model.predict(X_valid).reshape(y_valid.shape)
-    return model, _held_out_mse(pred, y_valid, valid_weight)
+    return model, _held_out_mse(pred, y_valid, valid_weight), alpha
 
 
 def _held_out_mse(pred, y_valid, valid_weight):
