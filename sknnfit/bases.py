@@ -12,6 +12,7 @@ polynomial only approximates.
 from __future__ import annotations
 
 import math
+import time
 import warnings
 
 import numpy as np
@@ -136,7 +137,15 @@ def _kind(degree):
 
 
 def polynomial_candidates(
-    X, y, X_valid, y_valid, *, sample_weight=None, valid_weight=None, exact_mse=0.0
+    X,
+    y,
+    X_valid,
+    y_valid,
+    *,
+    sample_weight=None,
+    valid_weight=None,
+    exact_mse=0.0,
+    deadline=None,
 ):
     """Fit the mean, the linear model and polynomials; score them on held-out rows.
 
@@ -151,7 +160,8 @@ def polynomial_candidates(
     :data:`EXACT_ALPHAS`, kept if the held-out error falls) by
     leave-one-out (``RidgeCV``) on at most :data:`SEARCH_ROWS` training rows,
     and is refitted on all of them by ``Ridge`` at that penalty (what
-    :func:`make_base` of its kind builds).
+    :func:`make_base` of its kind builds). With a ``deadline``, no degree above
+    1 is started that :func:`would_overrun` it.
 
     Parameters
     ----------
@@ -165,6 +175,9 @@ def polynomial_candidates(
         exact: above :data:`MAX_AUTO_DEGREE` only exact ones are kept, and
         one exact at the smallest penalty of :data:`ALPHAS` tries
         :data:`EXACT_ALPHAS`.
+    deadline : float or None, default=None
+        A :func:`time.monotonic` time. The mean and the linear model are always
+        fitted; a higher degree only if it is predicted to end before it.
 
     Returns
     -------
@@ -179,6 +192,7 @@ def polynomial_candidates(
     data = (X, y, X_valid, y_valid, sample_weight, valid_weight, some)
     candidates = {}
     best, stalled = math.inf, 0
+    last = (0.0, 1)  # seconds and coefficients of the last degree fitted
     for degree in range(MAX_EXACT_DEGREE + 1):
         n_coef = n_base_features(n_features, degree) + 1
         if degree > 0 and (
@@ -188,7 +202,10 @@ def polynomial_candidates(
             break
         if degree > MAX_AUTO_DEGREE and stalled >= 2:
             break
+        if degree > 1 and would_overrun(deadline, *last, n_coef):
+            break
         kind = _kind(degree)
+        began = time.monotonic()
         if degree == 0:
             model = None
             pred = np.zeros_like(y_valid) + np.average(y, axis=0, weights=sample_weight)
@@ -199,11 +216,27 @@ def polynomial_candidates(
                 finer, finer_score, _ = _ridge_polynomial(kind, EXACT_ALPHAS, data)
                 if finer_score < score:
                     model, score = finer, finer_score
+        last = (time.monotonic() - began, n_coef)
         stalled = 0 if score < best else stalled + 1
         best = min(best, score)
         if degree <= MAX_AUTO_DEGREE or score <= exact_mse:
             candidates[kind] = (model, score)
     return candidates
+
+
+def would_overrun(deadline, seconds, size, next_size):
+    """Whether a least-squares fit of ``next_size`` coefficients would end
+    after ``deadline`` (a :func:`time.monotonic` time; None: never).
+
+    Its time is predicted in proportion to the coefficients from the last
+    fit's, ``seconds`` for ``size`` (between the cost of building the
+    features, rows x coefficients, and of solving, rows x coefficients
+    squared; on formula5's 80,000 training rows the next degree took 0.9-1.2
+    times this prediction).
+    """
+    if deadline is None:
+        return False
+    return time.monotonic() + seconds * next_size / size > deadline
 
 
 def _ridge_polynomial(kind, alphas, data):

@@ -43,6 +43,7 @@ from .bases import (
     n_monomials,
     polynomial_candidates,
     resolve_base,
+    would_overrun,
 )
 from .exceptions import (
     ExtrapolationWarning,
@@ -307,7 +308,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     max_time : float or None, default=None
         Seconds ``fit`` may take: each network stops at the end of the epoch
         that spends its share of what is left (the base and the checks are
-        counted too; once it is spent, the guard's closed-form model is not
+        counted too: ``base="auto"`` starts no closed-form candidate beyond
+        the linear model and the power law that it predicts to end after the
+        limit, and once it is spent the guard's closed-form model is not
         refitted on the held-out rows). None: no limit.
     patience : "auto" or int, default="auto"
         Epochs without improvement before stopping (under ``"wsd"``: before
@@ -765,7 +768,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 len(X), params["early_stopping"], params["validation_fraction"]
             )
             rows = Rows.split(Xt64, y2, w, split_rows(len(X), rng, n_valid))
-        self._fit_base(rows)
+        self._fit_base(rows, self._base_deadline(start))
         from ._auto import make_plan
 
         plan = make_plan(
@@ -983,13 +986,23 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     def _standardise(self, y2):
         return (y2 - self.y_mean_) / np.where(self.y_scale_ > 0, self.y_scale_, 1.0)
 
-    def _fit_base(self, rows):
+    def _base_deadline(self, start):
+        """After when no closed-form candidate starts: ``max_time`` after
+        ``start`` (the networks then train one epoch each); None without it."""
+        if self.max_time is None:
+            return None
+        return start + self.max_time
+
+    def _fit_base(self, rows, deadline=None):
         """Fit ``base_`` on the training rows; ``base="auto"`` picks it on held-out.
 
         With held-out rows, ``base="auto"`` tries the mean, the linear model and
         polynomials (:func:`sknnfit.bases.select_base`); without them it
         follows :func:`sknnfit.bases.resolve_base`. The base sees the input
-        columns as given (standardised), not the appended logs.
+        columns as given (standardised), not the appended logs. No candidate
+        is started that :func:`~sknnfit.bases.would_overrun` ``deadline`` (a
+        :func:`time.monotonic` time), but the mean, the linear model and the
+        power law are always fitted.
         """
         n = self.n_features_in_
         yt = self._standardise(rows.y)
@@ -1004,6 +1017,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 sample_weight=rows.w,
                 valid_weight=rows.w_valid,
                 exact_mse=EXACT_RMSE**2,
+                deadline=deadline,
             )
             units = self._positive_units(rows)
             if units is not None:
@@ -1011,7 +1025,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 # Many products where a polynomial or the power law is exact
                 # already would only cost time.
                 if not self._exact_closed_form():
-                    self._laurent = self._laurent_polynomial(units, rows, yt, yv)
+                    self._laurent = self._laurent_polynomial(
+                        units, rows, yt, yv, deadline
+                    )
             self.base_kind_ = best_candidate(self._polynomials, NETWORK_BASE_DEGREE)
             self.base_ = self._polynomials[self.base_kind_][0]
             return
@@ -1073,7 +1089,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             fits.append((fitted, self._held_out_mse(fitted, rows, yv)))
         return min(fits, key=lambda fit: fit[1]) if fits else None
 
-    def _laurent_polynomial(self, units, rows, yt, yv):
+    def _laurent_polynomial(self, units, rows, yt, yv, deadline=None):
         """``(LaurentPolynomial, held-out MSE)`` of the degree held-out rows pick.
 
         Tried only where no polynomial and no power law is exact. Degrees 1,
@@ -1085,11 +1101,12 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         make a degree look worse than the one below it and the next exact (as
         on formula5). Of those tried, the lowest degree within
         :data:`~sknnfit.bases.DEGREE_TOLERANCE` of the best wins. None where no
-        degree could be fitted.
+        degree could be fitted, or none before ``deadline`` (none is started
+        that :func:`~sknnfit.bases.would_overrun` it).
         """
         n = self.n_features_in_
         rows_used = min(len(rows.X), LAURENT_ROWS)
-        tried = []
+        tried, last = [], (0.0, 1)
         for degree in range(1, MAX_LAURENT_DEGREE + 1):
             products = n_monomials(n, degree)
             if (
@@ -1097,6 +1114,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 or rows_used < MIN_ROWS_PER_COEF * products
             ):
                 break
+            if would_overrun(deadline, *last, products):
+                break
+            began = time.monotonic()
             model = LaurentPolynomial(degree, **units)
             try:
                 fitted = fit_weighted(model, rows.X[:, :n], yt, rows.w)
@@ -1104,6 +1124,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 break
             score = self._held_out_mse(fitted, rows, yv)
             tried.append((fitted, score))
+            last = (time.monotonic() - began, products)
             if math.sqrt(score) <= EXACT_RMSE:
                 break
         if not tried:

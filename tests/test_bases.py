@@ -1,5 +1,6 @@
 """sknnfit.bases: which closed-form base "auto" means, and how each is built."""
 
+import time
 import warnings
 
 import numpy as np
@@ -24,6 +25,7 @@ from sknnfit.bases import (
     polynomial_candidates,
     resolve_base,
     spaced_rows,
+    would_overrun,
 )
 from sknnfit.datasets import make_problem
 from sknnfit.exceptions import ExtrapolationWarning
@@ -355,6 +357,24 @@ def test_candidates_above_the_auto_degree_stop_on_noisy_data(monkeypatch):
         k for k in tried if k[4:].isdigit() and int(k[4:]) > bases.MAX_AUTO_DEGREE
     }
     assert len(beyond) <= 2
+
+
+def test_candidates_past_the_deadline_are_the_mean_and_the_linear_model():
+    X, y = _sin_rows(1000, 0)
+    Xv, yv = _sin_rows(300, 1)
+    late = polynomial_candidates(X, y, Xv, yv, deadline=time.monotonic() - 1.0)
+    assert list(late) == ["none", "linear"]
+    ample = polynomial_candidates(X, y, Xv, yv, deadline=time.monotonic() + 600.0)
+    assert list(ample) == list(polynomial_candidates(X, y, Xv, yv))
+
+
+def test_a_fit_that_would_end_after_the_deadline_overruns_it():
+    assert not would_overrun(None, 1e9, 1, 2)
+    # 1 s for 10 coefficients predicts 2 s for 20.
+    assert not would_overrun(time.monotonic() + 60.0, 1.0, 10, 20)
+    assert would_overrun(time.monotonic() + 1.5, 1.0, 10, 20)
+    assert not would_overrun(time.monotonic() + 1.5, 1.0, 10, 10)
+    assert would_overrun(time.monotonic() - 1.0, 0.0, 10, 10)  # already past
 
 
 def _ridge_alpha(model):

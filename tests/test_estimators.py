@@ -15,6 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sknnfit import NNRegressor
+from sknnfit.bases import LaurentPolynomial
 from sknnfit.estimators import MAX_AUTO_MEMBERS, MEMBER_SHARE, STAGE_T
 from sknnfit.exceptions import (
     ConvergenceWarning,
@@ -529,6 +530,28 @@ def test_spent_max_time_skips_refitting_the_guards_model(monkeypatch):
         spent.fit(X, y)
     assert len(refits) == 1  # the limit was spent: no second refit
     assert not spent.use_network_ and np.isfinite(spent.predict(X)).all()
+
+
+def test_max_time_cuts_the_closed_form_search(smooth_data, monkeypatch):
+    X = smooth_data[0] + 2.0  # positive inputs: the Laurent polynomials apply
+    y = np.exp(X[:, 0]) * X[:, 1]
+    tried = []
+    fit = LaurentPolynomial.fit
+
+    def spy(self, *args, **kwargs):
+        tried.append(self.degree)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(LaurentPolynomial, "fit", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        NNRegressor((16,), max_epochs=2, random_state=0).fit(X, y)
+        assert tried  # without a limit the Laurent polynomials are tried
+        tried.clear()
+        spent = NNRegressor((16,), max_epochs=2, max_time=1e-9, random_state=0)
+        spent.fit(X, y)
+    assert not tried and spent.base_kind_ in ("none", "linear")
+    assert np.isfinite(spent.predict(X)).all()
 
 
 def test_guard_false_keeps_the_network():
