@@ -36,6 +36,7 @@ __all__ = [
     "QuantileTargetTransformer",
     "auto_target",
     "make_target_transformer",
+    "standardisable",
 ]
 
 #: The values of ``TargetTransformRegressor(target=...)``.
@@ -313,8 +314,24 @@ _DOMAINS = {
 }
 
 
+def standardisable(y2):
+    """Whether every output of the 2-D targets ``y2`` has a finite mean and
+    standard deviation in float64 (beyond about 1e154 the squares overflow)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(
+            np.isfinite(y2.mean(axis=0)).all() and np.isfinite(y2.std(axis=0)).all()
+        )
+
+
 def _check_target_domain(target, y2):
-    """Raise a ValueError naming the smallest y when ``target`` cannot take it."""
+    """Raise a ValueError naming the smallest y when ``target`` cannot take it
+    (or the largest, when ``"standard"`` cannot standardise it)."""
+    if target == "standard" and not standardisable(y2):
+        raise ValueError(
+            "target='standard' cannot standardise y in float64 (max |y| = "
+            f"{np.abs(y2).max():.3g}: its squares overflow). Use target='asinh' "
+            "(or 'log' for y > 0, or 'auto'), or divide y by a constant."
+        )
     if target not in _DOMAINS:
         return
     bound, need, fix = _DOMAINS[target]
@@ -346,7 +363,8 @@ def auto_target(y):
        0.1% of the rows its standard deviation is a thousandth or less). One
        outlier is as skewed under any monotone transform, so rule 2 cannot see
        it; on the standard scale the other rows' variation would be lost;
-    4. else ``"standard"``.
+    4. else ``"standard"``, unless y is too large to standardise in float64
+       (beyond about 1e154 its squares overflow): then ``"asinh"``.
 
     The skewness condition keeps targets that span decades only because they
     pile up near zero (``y = x**2`` on [-2, 2]) on the standard scale:
@@ -374,17 +392,19 @@ def auto_target(y):
     """
     y = np.asarray(y, dtype=np.float64)
     y2 = y.reshape(len(y), -1)
-    if (y2 > 0).all():
-        wide = y2.max(axis=0) > AUTO_LOG_SPAN * y2.min(axis=0)
-        if (wide & _evens_out(y2, np.log(y2))).any():
-            return "log"
-    scale = _asinh_scale(y2)
-    tail = np.abs(y2).max(axis=0) > AUTO_TAIL_RATIO * scale
-    if (tail & _evens_out(y2, np.arcsinh(y2 / scale))).any():
-        return "asinh"
-    if outlying_targets(y2):
-        return "asinh"
-    return "standard"
+    # Moments of huge targets overflow to inf: the rules read them as not skewed.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if (y2 > 0).all():
+            wide = y2.max(axis=0) > AUTO_LOG_SPAN * y2.min(axis=0)
+            if (wide & _evens_out(y2, np.log(y2))).any():
+                return "log"
+        scale = _asinh_scale(y2)
+        tail = np.abs(y2).max(axis=0) > AUTO_TAIL_RATIO * scale
+        if (tail & _evens_out(y2, np.arcsinh(y2 / scale))).any():
+            return "asinh"
+        if outlying_targets(y2):
+            return "asinh"
+    return "standard" if standardisable(y2) else "asinh"
 
 
 def _skewness(a):

@@ -33,7 +33,12 @@ from .estimators import NNRegressor
 # Importable from here as before: tests and warning filters name it
 # sknnfit.targets.ClippedPredictionWarning, and the docstring below refers to it.
 from .exceptions import ClippedPredictionWarning
-from .target_transforms import TARGETS, auto_target, make_target_transformer
+from .target_transforms import (
+    TARGETS,
+    auto_target,
+    make_target_transformer,
+    standardisable,
+)
 
 __all__ = ["ClippedPredictionWarning", "TargetTransformRegressor"]
 
@@ -54,11 +59,13 @@ def _exact_as_given(regressor, X, y, params):
     trained for one epoch (the closed-form models are fitted in full, and an
     exact one stops the network before it starts) tells whether one of them
     fits the held-out rows to float32's rounding (``max_epochs_`` is then 0).
+    Not tried where y as given is too large to standardise (it cannot learn it).
     """
     if not (
         isinstance(regressor, NNRegressor)
         and regressor.base == "auto"
         and regressor.guard
+        and standardisable(y.reshape(len(y), -1))
     ):
         return False
     probe = clone(regressor).set_params(max_epochs=1, n_stages=1, n_ensemble=1)

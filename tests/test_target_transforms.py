@@ -99,6 +99,25 @@ def test_log_target_names_the_offending_output():
         make_target_transformer("log", y)
 
 
+def test_standard_target_refuses_y_too_large_to_standardise():
+    y = np.array([1.0, -3.0, 2.0]) * 1e300  # the squares overflow float64
+    with pytest.raises(
+        ValueError, match=r"target='standard' cannot standardise.*asinh"
+    ):
+        make_target_transformer("standard", y)
+    make_target_transformer("standard", y / 1e160)  # squares of 1e140 are finite
+
+
+def test_auto_target_takes_asinh_where_y_cannot_be_standardised():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warnings from the rules
+        assert auto_target(y) == "standard"
+        assert auto_target(y * 1e300) == "asinh"
+        assert auto_target(np.column_stack([y, y * 1e300])) == "asinh"
+
+
 @pytest.mark.parametrize("target", ["auto", "logarithm"])
 def test_unknown_or_unresolved_target_is_rejected(target):
     with pytest.raises(ValueError, match=r"Unknown target .*auto_target\(y\)"):

@@ -72,6 +72,23 @@ def test_regressor_round_trips_recalled_targets(kind, data):
 # ---------------------------------------------------------------------- bad input
 
 
+def test_auto_target_fits_y_too_large_to_standardise():
+    # NNRegressor alone refuses such y (it standardises it); "auto" takes asinh.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    y = (X[:, 0] ** 2 + 0.1 * X[:, 1]) * 1e300
+    with pytest.raises(ValueError, match="too large to standardise"):
+        NNRegressor(max_epochs=2, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no overflow on the way
+        model = TargetTransformRegressor(
+            NNRegressor((16,), max_epochs=30, random_state=0), target="auto"
+        ).fit(X, y)
+        pred = model.predict(X) / 1e300
+    assert model.target_ == "asinh" and np.isfinite(pred).all()
+    assert np.corrcoef(pred, y / 1e300)[0, 1] > 0.9
+
+
 def test_fit_checks_that_y_suits_the_target():
     X = np.arange(3.0).reshape(-1, 1)
     with pytest.raises(ValueError, match=r"target='log' needs y > 0.*\(output 1\)"):
