@@ -67,12 +67,23 @@ def holdout_size(n, early_stopping, validation_fraction):
     return n_valid
 
 
-def split_rows(n, rng, n_valid):
-    """``(train_rows, valid_rows)``: all rows and None when ``n_valid`` is 0."""
+def split_rows(n, rng, n_valid, weights=None):
+    """``(train_rows, valid_rows)``: all rows and None when ``n_valid`` is 0.
+
+    With ``weights``, the held-out rows are drawn from the rows of positive
+    weight only (rows of weight 0 count for nothing, and held-out rows of
+    total weight 0 could score nothing); the rows of weight 0 train. Where
+    every weight is positive the split is the one without weights.
+    """
     if not n_valid:
         return slice(None), None  # a view, not a copy of the training data
-    perm = rng.permutation(n)
-    return perm[n_valid:], perm[:n_valid]
+    if weights is None or (weights > 0).all():
+        perm = rng.permutation(n)
+        return perm[n_valid:], perm[:n_valid]
+    positive = np.flatnonzero(weights > 0)
+    valid = positive[rng.permutation(len(positive))[:n_valid]]
+    train = np.setdiff1d(np.arange(n), valid, assume_unique=True)
+    return train, valid
 
 
 @dataclasses.dataclass(frozen=True)

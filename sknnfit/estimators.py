@@ -765,9 +765,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                     "y_val with it, or leave it out."
                 )
             n_valid = holdout_size(
-                len(X), params["early_stopping"], params["validation_fraction"]
+                _n_weighted(w, len(X)),
+                params["early_stopping"],
+                params["validation_fraction"],
             )
-            rows = Rows.split(Xt64, y2, w, split_rows(len(X), rng, n_valid))
+            rows = Rows.split(Xt64, y2, w, split_rows(len(X), rng, n_valid, w))
         self._fit_base(rows, self._base_deadline(start))
         from ._auto import make_plan
 
@@ -828,8 +830,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         else:
             n_valid = 0
             if self.early_stopping_:
-                n_valid = holdout_size(len(X), True, self.validation_fraction)
-            rows = Rows.split(Xt64, y2, w, split_rows(len(X), rng, n_valid))
+                n_valid = holdout_size(
+                    _n_weighted(w, len(X)), True, self.validation_fraction
+                )
+            rows = Rows.split(Xt64, y2, w, split_rows(len(X), rng, n_valid, w))
         data = self._training_data(rows, keep_scale=True)
         plan = fitted_plan(self)
         # Later stages fitted what the first left before; they would not now.
@@ -1901,6 +1905,12 @@ def _longest(records):
     return max(records, key=lambda record: record.n_epochs)
 
 
+def _n_weighted(w, n_rows):
+    """The rows of positive weight: those a split may hold out (weight 0 counts
+    for nothing)."""
+    return n_rows if w is None else int(np.count_nonzero(w))
+
+
 def _effective_rows(w, n_rows):
     """Row weights (ones for None) and their effective count, (sum w)^2 / sum w^2."""
     w = np.ones(n_rows) if w is None else w
@@ -1957,6 +1967,14 @@ def _check_weights(sample_weight, X, name):
         raise ValueError(
             f"{name}: sample weights must contain at least one non-zero number; "
             "every row has weight 0, which leaves nothing to fit."
+        )
+    with np.errstate(over="ignore"):
+        squares = np.dot(w, w)
+    if not np.isfinite(squares):  # the weighted statistics would overflow
+        raise ValueError(
+            f"{name}: weights up to {w.max():.3g} are too large for float64 (their "
+            "squares overflow in the weighted statistics). Divide them by a "
+            "constant, e.g. their mean."
         )
     return w
 

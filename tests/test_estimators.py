@@ -787,6 +787,19 @@ def test_zero_weights_equal_dropped_rows(smooth_data):
     np.testing.assert_allclose(weighted.predict(X), dropped.predict(X), atol=1e-5)
 
 
+@pytest.mark.parametrize("n_weighted", [1, 5, 60])
+def test_held_out_rows_are_drawn_from_the_weighted_rows(smooth_data, n_weighted):
+    X, y = smooth_data
+    w = (np.arange(len(X)) < n_weighted).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = NNRegressor((8,), max_epochs=3, random_state=0)
+        model.fit(X, y, sample_weight=w)
+    # 20% of 60 weighted rows is at least 10: held out; of 1 or 5, not.
+    assert model.early_stopping_ == (n_weighted == 60)
+    assert np.isfinite(model.predict(X)).all()
+
+
 def test_weights_change_the_fit(smooth_data):
     X, y = smooth_data
     w = np.where(X[:, 0] > 0, 10.0, 0.1)
@@ -801,6 +814,7 @@ def test_weights_change_the_fit(smooth_data):
         (-np.ones(120), "(?i)negative"),
         (np.zeros(120), "non-zero"),
         (np.ones(7), "7"),
+        (np.full(120, 1e200), "too large for float64.*Divide them"),
     ],
 )
 def test_bad_sample_weights_are_refused(small_nn, smooth_data, w, match):

@@ -30,6 +30,17 @@ def test_split_rows_partitions_the_rows():
     assert sorted(np.r_[train, valid]) == list(range(25))
 
 
+def test_split_rows_holds_out_only_rows_of_positive_weight():
+    w = np.where(np.arange(50) % 5 == 0, 1.0, 0.0)  # 10 weighted rows
+    train, valid = split_rows(50, np.random.RandomState(0), 4, w)
+    assert len(valid) == 4 and (w[valid] > 0).all()
+    assert sorted([*train, *valid]) == list(range(50))
+    # All weights positive: the split without weights.
+    plain = split_rows(50, np.random.RandomState(0), 4)
+    same = split_rows(50, np.random.RandomState(0), 4, np.full(50, 2.0))
+    assert all(np.array_equal(a, b) for a, b in zip(plain, same, strict=True))
+
+
 def test_holdout_size_rounds_the_fraction_up():
     assert holdout_size(25, True, 0.1) == 3
     assert holdout_size(25, False, 0.1) == 0
