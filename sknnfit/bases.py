@@ -224,6 +224,41 @@ def polynomial_candidates(
     return candidates
 
 
+def exact_polynomial(X, y, *, sample_weight=None, exact_mse):
+    """The lowest-degree polynomial that is exact by leave-one-out, or None.
+
+    For fits without held-out rows (too few to hold any out): each degree, as
+    :func:`polynomial_candidates` allows them (up to :data:`MAX_EXACT_DEGREE`,
+    :data:`MIN_ROWS_PER_COEF` rows per coefficient), picks its ridge penalty
+    from :data:`EXACT_ALPHAS` and :data:`ALPHAS` by leave-one-out
+    (``RidgeCV``) on every row; the first whose leave-one-out mean squared
+    error is at most ``exact_mse`` is refitted at that penalty (what
+    :func:`make_base` of its kind builds).
+
+    Returns
+    -------
+    found : (str, Pipeline) or None
+        The kind (``"linear"``, ``"poly2"``, ...) and the fitted model.
+    """
+    from ._compat import RidgeCV
+
+    n_train, n_features = X.shape
+    for degree in range(1, MAX_EXACT_DEGREE + 1):
+        n_coef = n_base_features(n_features, degree) + 1
+        if (
+            n_coef - 1 > max(MAX_AUTO_FEATURES, n_features)
+            or n_train < MIN_ROWS_PER_COEF * n_coef
+        ):
+            return None
+        kind = _kind(degree)
+        ridge = RidgeCV(alphas=EXACT_ALPHAS + ALPHAS, gcv_mode="svd")
+        search = fit_weighted(make_base(kind, ridge=ridge), X, y, sample_weight)
+        if -_ridge(search).best_score_ <= exact_mse:
+            model = make_base(kind, _alpha(search))
+            return kind, fit_weighted(model, X, y, sample_weight)
+    return None
+
+
 def would_overrun(deadline, seconds, size, next_size):
     """Whether a least-squares fit of ``next_size`` coefficients would end
     after ``deadline`` (a :func:`time.monotonic` time; None: never).
@@ -316,9 +351,13 @@ def fit_weighted(model, X, y=None, sample_weight=None):
     return model
 
 
+def _ridge(model):
+    """The ridge model of ``model``: its last step, or itself."""
+    return model.steps[-1][1] if hasattr(model, "steps") else model
+
+
 def _alpha(model):
-    ridge = model.steps[-1][1] if hasattr(model, "steps") else model
-    return float(ridge.alpha_)
+    return float(_ridge(model).alpha_)
 
 
 def make_base(kind, alpha=1e-6, *, ridge=None):

@@ -53,6 +53,17 @@ class CLIError(Exception):
 # ---------------------------------------------------------------------- parsing
 
 
+def _folds(text):
+    """``--cv K``: an int of at least 2 (one fold would leave nothing to test)."""
+    value = _positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(
+            f"K-fold cross-validation needs K >= 2 folds, got {value}; leave --cv "
+            "out for one 80/20 split"
+        )
+    return value
+
+
 def _positive_int(text):
     try:
         value = int(text)
@@ -252,10 +263,10 @@ def _add_data_arguments(cmp):
     )
     data.add_argument(
         "--cv",
-        type=_positive_int,
+        type=_folds,
         default=None,
         metavar="K",
-        help="with --csv: K-fold cross-validation instead of one 80/20 split",
+        help="with --csv: K-fold cross-validation (K >= 2) instead of one 80/20 split",
     )
 
 
@@ -426,10 +437,18 @@ def load_csv(path, targets, sep=None):
     bad = [t for t in targets if not (is_numeric_dtype(df[t]) or is_bool_dtype(df[t]))]
     if bad:
         example = df[bad[0]].dropna().iloc[0] if df[bad[0]].notna().any() else ""
+        comma = isinstance(example, str) and _decimal_comma(example)
         raise CLIError(
             f"Target column(s) {bad} of {path.name} are not numeric (e.g. "
             f"{bad[0]}={example!r}). sknnfit fits regressors: the targets must be "
             "numbers. Pass a numeric column with --target."
+            + (
+                " The values look like numbers with a decimal comma: write them "
+                "with a decimal point (e.g. pandas.read_csv(..., decimal=',') and "
+                "to_csv), and the columns with another delimiter."
+                if comma
+                else ""
+            )
         )
     n_missing = df[list(targets)].isna().sum()
     n_missing = n_missing[n_missing > 0]
@@ -441,6 +460,17 @@ def load_csv(path, targets, sep=None):
         )
     y = df[list(targets)].to_numpy(dtype=np.float64)
     return df[features], (y[:, 0] if len(targets) == 1 else y), features
+
+
+def _decimal_comma(text):
+    """Whether ``text`` reads as a number once its one comma is a point."""
+    if text.count(",") != 1:
+        return False
+    try:
+        float(text.replace(",", "."))
+    except ValueError:
+        return False
+    return True
 
 
 def _describe_features(X):
@@ -582,12 +612,24 @@ def _problem_plan(args):
     return names, kwargs, lines
 
 
+#: ``--csv`` data needs at least this many rows: 2 test rows of the 80/20 split
+#: (R² needs two), 8 to train on.
+MIN_CSV_ROWS = 10
+
+
 def _csv_plan(args):
     """``(problems, problem_kwargs, description lines)`` for --csv data."""
     from .bench.tabular import needs_preprocessing
 
     X, y, _ = load_csv(args.csv, args.target, args.sep)
     label = args.csv.stem
+    least = max(MIN_CSV_ROWS, 2 * (args.cv or 0))
+    if len(X) < least:
+        raise CLIError(
+            f"{args.csv.name} has {len(X)} rows: too few to compare models. Pass at "
+            f"least {least}: each test part needs 2 rows for R² (and 8 rows are "
+            "left to train on)."
+        )
     split = f"{args.cv}-fold CV" if args.cv else "80/20 train/test split per seed"
     plan = [
         f"{label}: {len(X)} rows, {_describe_features(X)} -> "

@@ -38,6 +38,7 @@ from .bases import (
     PowerLaw,
     best_candidate,
     blend_bases,
+    exact_polynomial,
     fit_weighted,
     make_base,
     n_monomials,
@@ -1003,7 +1004,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         With held-out rows, ``base="auto"`` tries the mean, the linear model and
         polynomials (:func:`sknnfit.bases.select_base`); without them it
         follows :func:`sknnfit.bases.resolve_base`. The base sees the input
-        columns as given (standardised), not the appended logs. No candidate
+        columns as given (standardised), not the appended logs. Where
+        ``early_stopping="auto"`` found too few rows to hold out, ``base="auto"``
+        with the ``guard`` first looks for a polynomial that is exact by
+        leave-one-out (:func:`sknnfit.bases.exact_polynomial`); then no network
+        is trained. No candidate
         is started that :func:`~sknnfit.bases.would_overrun` ``deadline`` (a
         :func:`time.monotonic` time), but the mean, the linear model and the
         power law are always fitted.
@@ -1011,6 +1016,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         n = self.n_features_in_
         yt = self._standardise(rows.y)
         self._polynomials = self._power = self._laurent = None
+        self._loo_exact = False
         if self.base == "auto" and rows.X_valid is not None:
             yv = self._standardise(rows.y_valid)
             self._polynomials = polynomial_candidates(
@@ -1035,6 +1041,21 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             self.base_kind_ = best_candidate(self._polynomials, NETWORK_BASE_DEGREE)
             self.base_ = self._polynomials[self.base_kind_][0]
             return
+        if (
+            self.base == "auto"
+            and self.early_stopping == "auto"  # too few rows to hold any out
+            and self.guard
+            and self.loss != "quantile"
+        ):
+            # Leave-one-out tells an exact polynomial, which no network could
+            # add to (the rule of the held-out rows, above).
+            found = exact_polynomial(
+                rows.X[:, :n], yt, sample_weight=rows.w, exact_mse=EXACT_RMSE**2
+            )
+            if found is not None:
+                self.base_kind_, self.base_ = found
+                self._loo_exact = True
+                return
         self.base_kind_ = resolve_base(self.base, len(rows.X), n)
         self.base_ = make_base(self.base_kind_)
         if self.base_ is not None:
@@ -1139,9 +1160,12 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     def _exact_closed_form(self):
         """Whether a closed-form model fits the held-out rows to float32 rounding.
 
-        A polynomial tried, the power law or the Laurent polynomial: a float32
-        network cannot add to it, so none is trained (with ``guard``).
+        A polynomial tried, the power law or the Laurent polynomial (or, without
+        held-out rows, a polynomial exact by leave-one-out): a float32 network
+        cannot add to it, so none is trained (with ``guard``).
         """
+        if getattr(self, "_loo_exact", False):
+            return True
         if not (self.guard and self._polynomials) or self.loss == "quantile":
             return False
         scores = [score for _, score in self._polynomials.values()]
@@ -1713,6 +1737,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self.network_weight_ = np.ones(self.n_outputs_)
         if rows.X_valid is None:
             self._polynomials = self._power = self._laurent = None
+            if getattr(self, "_loo_exact", False):  # no network was trained
+                self._closed_form_only(self.base_kind_, self.base_, None)
             return
         network = self._base_output(rows.X_valid) + self._network_output(rows.X_valid)
         models, scores, kind, weight = self._guard_decision(network, rows)

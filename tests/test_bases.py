@@ -17,6 +17,7 @@ from sknnfit.bases import (
     PowerLaw,
     blend_bases,
     degree_of,
+    exact_polynomial,
     fit_weighted,
     make_base,
     monomial_exponents,
@@ -357,6 +358,21 @@ def test_candidates_above_the_auto_degree_stop_on_noisy_data(monkeypatch):
         k for k in tried if k[4:].isdigit() and int(k[4:]) > bases.MAX_AUTO_DEGREE
     }
     assert len(beyond) <= 2
+
+
+def test_exact_polynomial_by_leave_one_out_on_few_rows():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, size=(9, 1))
+    y = x**2 - 0.3 * x
+    kind, model = exact_polynomial(x, y, exact_mse=1e-12)
+    assert kind == "poly2"
+    np.testing.assert_allclose(model.predict(x).reshape(y.shape), y, atol=1e-10)
+    # The form make_base builds, at the penalty leave-one-out chose.
+    assert type(model) is type(make_base("poly2"))
+    noisy = y + 0.01 * rng.normal(size=y.shape)
+    assert exact_polynomial(x, noisy, exact_mse=1e-12) is None
+    # Three rows per coefficient: 8 rows allow the line only, which is not exact.
+    assert exact_polynomial(x[:8], y[:8], exact_mse=1e-12) is None
 
 
 def test_candidates_past_the_deadline_are_the_mean_and_the_linear_model():

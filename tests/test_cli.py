@@ -137,6 +137,32 @@ def test_compare_csv_text_target_is_named(csv_file, capsys):
     assert "Target column(s) ['colour']" in err and "not numeric" in err
 
 
+def test_compare_csv_with_decimal_commas_says_so(tmp_path, capsys):
+    path = tmp_path / "comma.csv"
+    path.write_text("x;y\n" + "".join(f"{i};{i},5\n" for i in range(20)))
+    assert main(["compare", "--csv", str(path), "--target", "y"]) == 2
+    assert "decimal comma" in capsys.readouterr().err
+
+
+def test_compare_csv_with_too_few_rows_is_refused_before_any_fit(tmp_path, capsys):
+    path = tmp_path / "tiny.csv"
+    pd.DataFrame({"x": np.arange(9.0), "y": np.arange(9.0) ** 2}).to_csv(
+        path, index=False
+    )
+    assert main(["compare", "--csv", str(path), "--target", "y"]) == 2
+    assert "has 9 rows: too few" in capsys.readouterr().err
+    pd.DataFrame({"x": np.arange(12.0), "y": np.arange(12.0)}).to_csv(path, index=False)
+    assert main(["compare", "--csv", str(path), "--target", "y", "--cv", "7"]) == 2
+    assert "Pass at least 14" in capsys.readouterr().err
+
+
+def test_one_fold_is_refused(csv_file, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", "--csv", str(csv_file), "--target", "y", "--cv", "1"])
+    assert exit_info.value.code == 2
+    assert "K >= 2 folds" in capsys.readouterr().err
+
+
 def test_explicit_separator_is_used(table_file, capsys):
     from sknnfit.cli import load_csv
 

@@ -574,6 +574,27 @@ def test_an_exact_polynomial_trains_no_network(smooth_data):
     np.testing.assert_allclose(model.predict(X), y, atol=1e-8)
 
 
+def test_too_few_rows_to_hold_out_still_find_an_exact_polynomial():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2, 2, size=(20, 1))  # 4 rows would be held out: none are
+    y = x[:, 0] ** 2 - x[:, 0]
+    grid = np.linspace(-4, 4, 81)[:, None]  # far outside the rows too
+    truth = grid[:, 0] ** 2 - grid[:, 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = NNRegressor(random_state=0).fit(x, y)
+    assert not model.early_stopping_ and model.max_epochs_ == 0
+    assert model.base_kind_ == "poly2" and not model.use_network_
+    np.testing.assert_allclose(model.predict(grid), truth, atol=1e-9)
+    # Not exact (noise), or early_stopping=False asked for: a network, as before.
+    noisy = y + 0.1 * rng.normal(size=20)
+    for model in (
+        NNRegressor((8,), max_epochs=5, random_state=0).fit(x, noisy),
+        NNRegressor((8,), max_epochs=5, early_stopping=False, random_state=0).fit(x, y),
+    ):
+        assert model.use_network_ and model.n_epochs_ == 5
+
+
 def test_a_smooth_function_of_one_input_is_fitted_to_rounding_without_a_network():
     rng = np.random.default_rng(0)
     x = rng.uniform(-np.pi, np.pi, size=(1000, 1))

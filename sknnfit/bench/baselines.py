@@ -88,7 +88,9 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):
     cv : int, cross-validation generator or iterable, default=3
         Splits for the degree search. An int means that many shuffled
         ``KFold`` splits seeded by ``random_state``, so data sorted by input
-        does not turn the search into an extrapolation test.
+        does not turn the search into an extrapolation test; at most one per
+        row, and scored by mean squared error (not R², undefined there) where
+        a fold would test one row.
 
     alphas : array-like of float, default=(1e-8, 1e-7, ..., 1e2)
         Ridge penalties tried by ``RidgeCV`` (on the standardised problem).
@@ -227,7 +229,7 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):
             if _n_poly_features(n_features, d) <= self.max_features
         ]
         self.cv_scores_ = {}
-        if len(self.degrees_) == 1:
+        if len(self.degrees_) == 1 or n_samples < 2:  # nothing to cross-validate
             self.degree_ = 1
         else:
             X_search, y_search, w_search = X, y, sample_weight
@@ -235,13 +237,19 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):
                 rows = rng.choice(n_samples, self.max_search_samples, replace=False)
                 X_search, y_search = X[rows], y[rows]
                 w_search = None if sample_weight is None else sample_weight[rows]
-            cv = self.cv
+            cv, scoring = self.cv, None  # R², the estimator's score
             if isinstance(cv, Integral):
-                cv = KFold(cv, shuffle=True, random_state=rng.randint(2**31 - 1))
+                # Fewer rows than folds: one row per fold (leave-one-out) ...
+                folds = min(cv, len(X_search))
+                cv = KFold(folds, shuffle=True, random_state=rng.randint(2**31 - 1))
+                if len(X_search) < 2 * folds:
+                    # ... and folds of one row, where R² is undefined.
+                    scoring = "neg_mean_squared_error"
             search = GridSearchCV(
                 self._make_pipeline(1),
                 {"regressor__poly__poly__degree": self.degrees_},
                 cv=cv,
+                scoring=scoring,
                 refit=False,
             ).fit(X_search, y_search, **self._weight_params(w_search))
             scores = search.cv_results_["mean_test_score"]
@@ -250,8 +258,9 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):
             }
             if np.all(np.isnan(scores)):
                 raise ValueError(
-                    "Every degree failed to fit during the search; check X and y "
-                    "for NaN or inf."
+                    f"Every degree failed to fit during the cross-validated search "
+                    f"on {len(X_search)} rows (every fold scored NaN); pass more "
+                    "rows, or fewer folds with cv."
                 )
             self.degree_ = int(self.degrees_[int(np.nanargmax(scores))])
 

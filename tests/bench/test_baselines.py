@@ -234,3 +234,13 @@ def test_lgbm_follows_omp_num_threads(monkeypatch):
 
     default = LGBMRegressor().get_params()["n_jobs"]
     assert make_baseline("lgbm").estimator.get_params()["n_jobs"] == default
+
+
+@pytest.mark.parametrize("n_rows", [4, 8])
+def test_polynomial_search_on_fewer_rows_than_folds_of_two(n_rows):
+    from sknnfit.bench.baselines import PolynomialRegressor
+
+    x = np.arange(float(n_rows))[:, None]
+    model = PolynomialRegressor(cv=5).fit(x, x[:, 0] ** 2)
+    assert model.degree_ == 2
+    np.testing.assert_allclose(model.predict([[10.0]]), [100.0], rtol=1e-6)
