@@ -1008,8 +1008,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         ``early_stopping="auto"`` found too few rows to hold out, ``base="auto"``
         with the ``guard`` first looks for a polynomial that is exact by
         leave-one-out (:func:`sknnfit.bases.exact_polynomial`); then no network
-        is trained. No candidate
-        is started that :func:`~sknnfit.bases.would_overrun` ``deadline`` (a
+        is trained. No candidate is started that
+        :func:`~sknnfit.bases.would_overrun` ``deadline`` (a
         :func:`time.monotonic` time), but the mean, the linear model and the
         power law are always fitted.
         """
