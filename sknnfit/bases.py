@@ -224,16 +224,23 @@ def polynomial_candidates(
     return candidates
 
 
+#: :func:`exact_polynomial` tries a degree while the rows outnumber its
+#: coefficients by at least this: each leave-one-out fit has a row to spare, so
+#: predicting every left-out row to rounding is a test, not an interpolation.
+LOO_SPARE_ROWS = 2
+
+
 def exact_polynomial(X, y, *, sample_weight=None, exact_mse):
     """The lowest-degree polynomial that is exact by leave-one-out, or None.
 
-    For fits without held-out rows (too few to hold any out): each degree, as
-    :func:`polynomial_candidates` allows them (up to :data:`MAX_EXACT_DEGREE`,
-    :data:`MIN_ROWS_PER_COEF` rows per coefficient), picks its ridge penalty
-    from :data:`EXACT_ALPHAS` and :data:`ALPHAS` by leave-one-out
-    (``RidgeCV``) on every row; the first whose leave-one-out mean squared
-    error is at most ``exact_mse`` is refitted at that penalty (what
-    :func:`make_base` of its kind builds).
+    For fits without held-out rows (too few to hold any out): each degree up
+    to :data:`MAX_EXACT_DEGREE` (within :data:`MAX_AUTO_FEATURES`) while there
+    are at least :data:`LOO_SPARE_ROWS` more rows than coefficients (each
+    left-out row is then predicted by a fit with a row to spare) picks its
+    ridge penalty from :data:`EXACT_ALPHAS` and :data:`ALPHAS` by
+    leave-one-out (``RidgeCV``) on every row; the first whose leave-one-out
+    mean squared error is at most ``exact_mse`` is refitted at that penalty
+    (what :func:`make_base` of its kind builds).
 
     Returns
     -------
@@ -247,7 +254,7 @@ def exact_polynomial(X, y, *, sample_weight=None, exact_mse):
         n_coef = n_base_features(n_features, degree) + 1
         if (
             n_coef - 1 > max(MAX_AUTO_FEATURES, n_features)
-            or n_train < MIN_ROWS_PER_COEF * n_coef
+            or n_train < n_coef + LOO_SPARE_ROWS
         ):
             return None
         kind = _kind(degree)

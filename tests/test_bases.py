@@ -371,8 +371,9 @@ def test_exact_polynomial_by_leave_one_out_on_few_rows():
     assert type(model) is type(make_base("poly2"))
     noisy = y + 0.01 * rng.normal(size=y.shape)
     assert exact_polynomial(x, noisy, exact_mse=1e-12) is None
-    # Three rows per coefficient: 8 rows allow the line only, which is not exact.
-    assert exact_polynomial(x[:8], y[:8], exact_mse=1e-12) is None
+    # Two rows to spare: 5 rows allow the 3 coefficients of degree 2, 4 do not.
+    assert exact_polynomial(x[:5], y[:5], exact_mse=1e-12)[0] == "poly2"
+    assert exact_polynomial(x[:4], y[:4], exact_mse=1e-12) is None
 
 
 def test_candidates_past_the_deadline_are_the_mean_and_the_linear_model():
