@@ -771,7 +771,10 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 params["validation_fraction"],
             )
             rows = Rows.split(Xt64, y2, w, split_rows(len(X), rng, n_valid, w))
-        self._fit_base(rows, self._base_deadline(start))
+        # early_stopping="auto" that found too few rows to hold out (not
+        # partial_fit, whose one epoch holds none out by design).
+        too_few = params["early_stopping"] == "auto" and rows.X_valid is None
+        self._fit_base(rows, self._base_deadline(start), loo=too_few)
         from ._auto import make_plan
 
         plan = make_plan(
@@ -998,17 +1001,17 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             return None
         return start + self.max_time
 
-    def _fit_base(self, rows, deadline=None):
+    def _fit_base(self, rows, deadline=None, loo=False):
         """Fit ``base_`` on the training rows; ``base="auto"`` picks it on held-out.
 
         With held-out rows, ``base="auto"`` tries the mean, the linear model and
         polynomials (:func:`sknnfit.bases.select_base`); without them it
         follows :func:`sknnfit.bases.resolve_base`. The base sees the input
-        columns as given (standardised), not the appended logs. Where
-        ``early_stopping="auto"`` found too few rows to hold out, ``base="auto"``
-        with the ``guard`` first looks for a polynomial that is exact by
-        leave-one-out (:func:`sknnfit.bases.exact_polynomial`); then no network
-        is trained. No candidate is started that
+        columns as given (standardised), not the appended logs. With ``loo``
+        (``early_stopping="auto"`` found too few rows to hold out),
+        ``base="auto"`` with the ``guard`` first looks for a polynomial that is
+        exact by leave-one-out (:func:`sknnfit.bases.exact_polynomial`); then
+        no network is trained. No candidate is started that
         :func:`~sknnfit.bases.would_overrun` ``deadline`` (a
         :func:`time.monotonic` time), but the mean, the linear model and the
         power law are always fitted.
@@ -1041,12 +1044,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             self.base_kind_ = best_candidate(self._polynomials, NETWORK_BASE_DEGREE)
             self.base_ = self._polynomials[self.base_kind_][0]
             return
-        if (
-            self.base == "auto"
-            and self.early_stopping == "auto"  # too few rows to hold any out
-            and self.guard
-            and self.loss != "quantile"
-        ):
+        if loo and self.base == "auto" and self.guard and self.loss != "quantile":
             # Leave-one-out tells an exact polynomial, which no network could
             # add to (the rule of the held-out rows, above).
             found = exact_polynomial(
