@@ -196,8 +196,7 @@ def polynomial_candidates(
     for degree in range(MAX_EXACT_DEGREE + 1):
         n_coef = n_base_features(n_features, degree) + 1
         if degree > 0 and (
-            n_coef - 1 > max(MAX_AUTO_FEATURES, n_features)
-            or n_train < MIN_ROWS_PER_COEF * n_coef
+            _too_wide(n_coef, n_features) or n_train < MIN_ROWS_PER_COEF * n_coef
         ):
             break
         if degree > MAX_AUTO_DEGREE and stalled >= 2:
@@ -209,7 +208,7 @@ def polynomial_candidates(
         if degree == 0:
             model = None
             pred = np.zeros_like(y_valid) + np.average(y, axis=0, weights=sample_weight)
-            score = _held_out_mse(pred, y_valid, valid_weight)
+            score = held_out_mse(pred, y_valid, valid_weight)
         else:
             model, score, alpha = _ridge_polynomial(kind, ALPHAS, data)
             if score <= exact_mse and alpha == ALPHAS[0]:
@@ -252,10 +251,7 @@ def exact_polynomial(X, y, *, sample_weight=None, exact_mse):
     n_train, n_features = X.shape
     for degree in range(1, MAX_EXACT_DEGREE + 1):
         n_coef = n_base_features(n_features, degree) + 1
-        if (
-            n_coef - 1 > max(MAX_AUTO_FEATURES, n_features)
-            or n_train < n_coef + LOO_SPARE_ROWS
-        ):
+        if _too_wide(n_coef, n_features) or n_train < n_coef + LOO_SPARE_ROWS:
             return None
         kind = _kind(degree)
         ridge = RidgeCV(alphas=EXACT_ALPHAS + ALPHAS, gcv_mode="svd")
@@ -281,6 +277,12 @@ def would_overrun(deadline, seconds, size, next_size):
     return time.monotonic() + seconds * next_size / size > deadline
 
 
+def _too_wide(n_coef, n_features):
+    """Whether ``n_coef`` coefficients (bias included) pass
+    :data:`MAX_AUTO_FEATURES` features (never for the linear model)."""
+    return n_coef - 1 > max(MAX_AUTO_FEATURES, n_features)
+
+
 def _ridge_polynomial(kind, alphas, data):
     """``(model, held-out MSE, penalty)`` of polynomial ``kind`` at the penalty
     of ``alphas`` leave-one-out picks on the search rows, refitted on every row.
@@ -296,12 +298,12 @@ def _ridge_polynomial(kind, alphas, data):
     alpha = _alpha(search)
     model = fit_weighted(make_base(kind, alpha), X, y, sample_weight)
     pred = model.predict(X_valid).reshape(y_valid.shape)
-    return model, _held_out_mse(pred, y_valid, valid_weight), alpha
+    return model, held_out_mse(pred, y_valid, valid_weight), alpha
 
 
-def _held_out_mse(pred, y_valid, valid_weight):
-    """Mean squared error of predictions ``pred`` of ``y_valid``; inf if not
-    finite."""
+def held_out_mse(pred, y_valid, valid_weight=None):
+    """Mean squared error of predictions ``pred`` of ``y_valid``, weighted by
+    row, averaged over outputs; inf if not finite."""
     with np.errstate(over="ignore", invalid="ignore"):
         err = np.average((pred - y_valid) ** 2, axis=0, weights=valid_weight)
     return float(np.mean(err)) if np.isfinite(err).all() else math.inf

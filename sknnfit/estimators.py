@@ -40,6 +40,7 @@ from .bases import (
     blend_bases,
     exact_polynomial,
     fit_weighted,
+    held_out_mse,
     make_base,
     n_monomials,
     polynomial_candidates,
@@ -1089,9 +1090,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     def _held_out_mse(self, model, rows, yv):
         """Mean squared error of ``model`` on the held-out rows (standardised)."""
         with np.errstate(over="ignore", invalid="ignore"):
-            err = (model.predict(rows.X_valid[:, : self.n_features_in_]) - yv) ** 2
-            err = np.average(err, axis=0, weights=rows.w_valid)
-        return float(np.mean(err)) if np.isfinite(err).all() else math.inf
+            pred = model.predict(rows.X_valid[:, : self.n_features_in_])
+        return held_out_mse(pred, yv, rows.w_valid)
 
     def _power_law(self, units, rows, yt, yv):
         """``(PowerLaw, held-out MSE)`` fitted on the training rows, or None.
@@ -1162,7 +1162,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         held-out rows, a polynomial exact by leave-one-out): a float32 network
         cannot add to it, so none is trained (with ``guard``).
         """
-        if getattr(self, "_loo_exact", False):
+        if self._loo_exact:
             return True
         if not (self.guard and self._polynomials) or self.loss == "quantile":
             return False
@@ -1735,7 +1735,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self.network_weight_ = np.ones(self.n_outputs_)
         if rows.X_valid is None:
             self._polynomials = self._power = self._laurent = None
-            if getattr(self, "_loo_exact", False):  # no network was trained
+            if self._loo_exact:  # no network was trained
                 self._closed_form_only(self.base_kind_, self.base_, None)
             return
         network = self._base_output(rows.X_valid) + self._network_output(rows.X_valid)
