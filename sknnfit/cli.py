@@ -627,8 +627,8 @@ def _csv_plan(args):
     if len(X) < least:
         raise CLIError(
             f"{args.csv.name} has {len(X)} rows: too few to compare models. Pass at "
-            f"least {least}: each test part needs 2 rows for R² (and 8 rows are "
-            "left to train on)."
+            f"least {least}: each test part needs 2 rows for R², and the rest "
+            "trains."
         )
     split = f"{args.cv}-fold CV" if args.cv else "80/20 train/test split per seed"
     plan = [
