@@ -86,7 +86,7 @@ def predict(est, X, stacklevel=2):
     lo, hi, log_check = _box(est)
     n_outside = sum(int(_outside(X[rows], lo, hi).sum()) for rows in _chunks(n))
     _warn_outside(n_outside, n, stacklevel=stacklevel + 1)
-    inputs = input_arrays(est.input_transformer_)
+    inputs = input_arrays(est.input_transformer_, est.x_min_)
     if n_outside or log_check:
         # A value <= 0 in a log column lies below its lo > 0: outside.
         _check_log_columns(X, inputs)
@@ -168,10 +168,12 @@ def _chunks(n, size=PREDICT_BATCH):
 def _check_log_columns(X, inputs):
     """Raise the input transform's own error when a log column is not positive.
 
-    Checked on all rows before the chunks, so the message names every offending
-    column and the smallest value, as an unchunked transform would.
+    Only where the logs replace the columns (``input_transform="log"``): an
+    appended log is floored instead (:class:`InputArrays`). Checked on all rows
+    before the chunks, so the message names every offending column and the
+    smallest value, as an unchunked transform would.
     """
-    if inputs is None or not inputs.log_columns:
+    if inputs is None or not inputs.log_columns or inputs.append:
         return
     cols = list(inputs.log_columns)
     if len(X) and (X.min(axis=0)[cols] <= 0).any():
@@ -434,12 +436,17 @@ class InputArrays:
     ``log_columns`` get their log, appended after the inputs (``append``, for
     ``input_transform="auto"``) or in their place; then every column is
     standardised with ``mean`` and ``scale`` (None: passed through).
+
+    ``log_floor`` (appended logs only; None: none): per log column, the value
+    whose log stands in for a value <= 0, where the log is undefined. Only the
+    log is floored; the column itself keeps its value.
     """
 
     log_columns: tuple
     append: bool
     mean: np.ndarray | None
     scale: np.ndarray | None
+    log_floor: np.ndarray | None = None
 
     def transform(self, X):
         """The transformed inputs, computed as the scikit-learn steps compute them."""
@@ -447,7 +454,10 @@ class InputArrays:
         if cols and self.append:
             Xt = np.empty((len(X), X.shape[1] + len(cols)))
             Xt[:, : X.shape[1]] = X
-            np.log(X[:, cols], out=Xt[:, X.shape[1] :])
+            logged = X[:, cols]
+            if self.log_floor is not None:
+                logged = np.where(logged > 0, logged, self.log_floor)
+            np.log(logged, out=Xt[:, X.shape[1] :])
         else:
             Xt = X.copy()
             if cols:
@@ -458,8 +468,24 @@ class InputArrays:
         return Xt
 
 
-def input_arrays(transformer):
-    """``transformer`` as :class:`InputArrays`; None if sknnfit did not build it."""
+def transform_inputs(est, X):
+    """The network's inputs for validated ``X``: ``est``'s input transform.
+
+    As :func:`predict` computes them, appended logs floored (:func:`input_arrays`).
+    """
+    inputs = input_arrays(est.input_transformer_, est.x_min_)
+    if inputs is None:
+        return est.input_transformer_.transform(X)
+    return inputs.transform(X)
+
+
+def input_arrays(transformer, x_min=None):
+    """``transformer`` as :class:`InputArrays`; None if sknnfit did not build it.
+
+    ``x_min`` (the training minimum of every input, ``NNRegressor.x_min_``)
+    gives appended logs their floor: a value <= 0 there takes the log of its
+    column's training minimum. None: no floor, as the scikit-learn steps.
+    """
     if type(transformer) is FunctionTransformer and transformer.func is None:
         return InputArrays((), False, None, None)  # input_transform="none"
     if type(transformer) is not Pipeline:
@@ -478,7 +504,11 @@ def input_arrays(transformer):
     if type(log) is not FunctionTransformer or log.func not in funcs:
         return None
     columns = tuple(int(j) for j in (log.kw_args or {}).get("columns", ()))
-    return InputArrays(columns, funcs[log.func], scaler.mean_, scaler.scale_)
+    append = funcs[log.func]
+    floor = None
+    if append and columns and x_min is not None:
+        floor = np.asarray(x_min, dtype=np.float64)[list(columns)]
+    return InputArrays(columns, append, scaler.mean_, scaler.scale_, floor)
 
 
 @dataclasses.dataclass(frozen=True)

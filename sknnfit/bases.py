@@ -150,13 +150,12 @@ def polynomial_candidates(
     """Fit the mean, the linear model and polynomials; score them on held-out rows.
 
     Degrees go up to :data:`MAX_AUTO_DEGREE`, and beyond it up to
-    :data:`MAX_EXACT_DEGREE` while the held-out error falls (two degrees in a
-    row that do not lower it end the search: an odd or even function gains
-    nothing from every other degree), keeping those that are exact (held-out
-    mean squared error at most ``exact_mse``); always while the features number
-    at most :data:`MAX_AUTO_FEATURES` and there are :data:`MIN_ROWS_PER_COEF`
-    training rows per coefficient. Each picks its ridge penalty from
-    :data:`ALPHAS` (and, where it is exact at the smallest, from
+    :data:`MAX_EXACT_DEGREE` while the held-out error falls (:data:`STALL_DEGREES`
+    degrees in a row that do not lower it end the search), keeping those that
+    are exact (held-out mean squared error at most ``exact_mse``); always while
+    the features number at most :data:`MAX_AUTO_FEATURES` and there are
+    :data:`MIN_ROWS_PER_COEF` training rows per coefficient. Each picks its
+    ridge penalty from :data:`ALPHAS` (and, where it is exact at the smallest, from
     :data:`EXACT_ALPHAS`, kept if the held-out error falls) by
     leave-one-out (``RidgeCV``) on at most :data:`SEARCH_ROWS` training rows,
     and is refitted on all of them by ``Ridge`` at that penalty (what
@@ -199,7 +198,7 @@ def polynomial_candidates(
             _too_wide(n_coef, n_features) or n_train < MIN_ROWS_PER_COEF * n_coef
         ):
             break
-        if degree > MAX_AUTO_DEGREE and stalled >= 2:
+        if degree > MAX_AUTO_DEGREE and stalled >= STALL_DEGREES:
             break
         if degree > 1 and would_overrun(deadline, *last, n_coef):
             break
@@ -222,6 +221,10 @@ def polynomial_candidates(
             candidates[kind] = (model, score)
     return candidates
 
+
+#: Degrees in a row without a lower error that end a search for the best
+#: degree (an odd or even function gains nothing from every other degree).
+STALL_DEGREES = 2
 
 #: :func:`exact_polynomial` tries a degree while the rows outnumber its
 #: coefficients by at least this: each leave-one-out fit has a row to spare, so
@@ -246,20 +249,67 @@ def exact_polynomial(X, y, *, sample_weight=None, exact_mse):
     found : (str, Pipeline) or None
         The kind (``"linear"``, ``"poly2"``, ...) and the fitted model.
     """
+    for kind, search, mse, _ in _loo_searches(X, y, sample_weight):
+        if mse <= exact_mse:
+            return kind, _refit_at_penalty(kind, search, X, y, sample_weight)
+    return None
+
+
+def loo_polynomial(X, y, *, sample_weight=None):
+    """The simplest polynomial as good as the best by leave-one-out, or None.
+
+    The degrees and penalties of :func:`exact_polynomial`, searched until the
+    leave-one-out mean squared error has not fallen for
+    :data:`STALL_DEGREES` degrees in a row. The lowest degree whose error is
+    within one standard error of the lowest (the rows' leave-one-out errors
+    scatter; the "one standard error" rule of Breiman et al., 1984) is
+    refitted at its penalty on every row: on few noisy rows of a line a
+    quadratic often wins by chance. None where the rows allow no degree
+    (fewer than :data:`LOO_SPARE_ROWS` more rows than a line's coefficients).
+
+    Returns
+    -------
+    found : (str, Pipeline, float) or None
+        The kind, the fitted model and its leave-one-out MSE.
+    """
+    tried, best = [], 0
+    for found in _loo_searches(X, y, sample_weight):
+        tried.append(found)
+        best = min(range(len(tried)), key=lambda i: tried[i][2])
+        if len(tried) - 1 - best >= STALL_DEGREES:
+            break
+    if not tried:
+        return None
+    errors = tried[best][3]
+    within = tried[best][2] + np.std(errors, ddof=1) / np.sqrt(len(errors))
+    kind, search, mse, _ = next(found for found in tried if found[2] <= within)
+    return kind, _refit_at_penalty(kind, search, X, y, sample_weight), mse
+
+
+def _loo_searches(X, y, sample_weight):
+    """``(kind, fitted RidgeCV search, leave-one-out MSE, each row's squared
+    leave-one-out error)`` for each degree the rows allow (see
+    :func:`exact_polynomial`), lowest first; the errors at the penalty chosen,
+    averaged over the outputs."""
     from ._compat import RidgeCV
 
     n_train, n_features = X.shape
+    alphas = EXACT_ALPHAS + ALPHAS
     for degree in range(1, MAX_EXACT_DEGREE + 1):
         n_coef = n_base_features(n_features, degree) + 1
         if _too_wide(n_coef, n_features) or n_train < n_coef + LOO_SPARE_ROWS:
-            return None
+            return
         kind = _kind(degree)
-        ridge = RidgeCV(alphas=EXACT_ALPHAS + ALPHAS, gcv_mode="svd")
+        ridge = RidgeCV(alphas=alphas, gcv_mode="svd", store_cv_results=True)
         search = fit_weighted(make_base(kind, ridge=ridge), X, y, sample_weight)
-        if -_ridge(search).best_score_ <= exact_mse:
-            model = make_base(kind, _alpha(search))
-            return kind, fit_weighted(model, X, y, sample_weight)
-    return None
+        results = _ridge(search).cv_results_.reshape(n_train, -1, len(alphas))
+        at = alphas.index(_alpha(search))
+        yield kind, search, -_ridge(search).best_score_, results[:, :, at].mean(1)
+
+
+def _refit_at_penalty(kind, search, X, y, sample_weight):
+    """The base of ``kind`` refitted at the penalty ``search`` picked."""
+    return fit_weighted(make_base(kind, _alpha(search)), X, y, sample_weight)
 
 
 def would_overrun(deadline, seconds, size, next_size):

@@ -307,6 +307,12 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         by least squares and shrunk towards 0 unless they tell it clearly from
         0 (``network_weight_``); at ``a = 0`` the closed-form model predicts
         alone, with a warning (``use_network_``, ``validation_rmse_``).
+        With too few rows to hold any out (``early_stopping="auto"``,
+        ``base="auto"``): the same weighing on out-of-fold predictions of
+        5-fold cross-validation, the network as this fit trains it against
+        the mean and the simplest polynomial within one standard error of
+        the lowest leave-one-out error; a network that does not beat the
+        closed-form model out of fold on its own is not trained at all.
     max_time : float or None, default=None
         Seconds ``fit`` may take: each network stops at the end of the epoch
         that spends its share of what is left (the base and the checks are
@@ -471,8 +477,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         the base (its kind), the best polynomial tried, the power law and the
         Laurent polynomial where they apply (``"power"``, ``"laurent"``), the
         network (``"network"``) and, when the
-        guard weighed a blend of them, the blend (``"blend"``); None without
-        held-out rows.
+        guard weighed a blend of them, the blend (``"blend"``). Without
+        held-out rows: the out-of-fold RMSE of the mean, the polynomial and
+        the network where the guard cross-validated them, None otherwise.
     early_stopping_ : bool
         Whether rows were held out and training stopped on them.
     stages_ : list of dict
@@ -776,6 +783,19 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         # partial_fit, whose one epoch holds none out by design).
         too_few = params["early_stopping"] == "auto" and rows.X_valid is None
         self._fit_base(rows, self._base_deadline(start), loo=too_few)
+        self._cross_validated = None
+        if too_few and self._guards_by_cross_validation():
+            from ._crossval import cross_validate
+
+            self._cross_validated = cross_validate(
+                self,
+                X,
+                y,
+                w,
+                rows.X[:, : self.n_features_in_],
+                seed=rng.randint(2**31),
+                deadline=self._base_deadline(start),
+            )
         from ._auto import make_plan
 
         plan = make_plan(
@@ -787,7 +807,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             n_outputs=self.n_outputs_,
             base_kind=self.base_kind_,
             validation=rows.X_valid is not None,
-            nothing_to_learn=not self.y_scale_.any() or self._exact_closed_form(),
+            nothing_to_learn=not self.y_scale_.any()
+            or self._exact_closed_form()
+            or self._network_lost(),
         )
         for name, value in plan.attributes().items():
             setattr(self, name, value)
@@ -881,46 +903,44 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         from . import _inference
 
         check_is_fitted(self, "net_")
-        X = self._clip_log_columns(validate_x(self, X))
+        X = validate_x(self, X)
+        self._warn_floored_logs(X)
         # Chunk by chunk into one float64 result, from the fitted arrays: the
         # extra memory does not grow with the rows.
         y = _inference.predict(self, X, stacklevel=2)
         if not return_std:
             return y.ravel() if self._y_ndim == 1 else y
-        std = self._member_std(self.input_transformer_.transform(X))  # clipped
+        std = self._member_std(_inference.transform_inputs(self, X))
         return (y.ravel(), std.ravel()) if self._y_ndim == 1 else (y, std)
 
-    def _clip_log_columns(self, X):
-        """``X`` with values <= 0 of appended-log columns raised to their minimum.
+    def _warn_floored_logs(self, X):
+        """Warn where a value <= 0 meets a column whose log the network takes.
 
         ``input_transform="auto"`` gives the network the log of columns that
         were strictly positive in training, next to the columns themselves. A
         count column seen from 1 upwards may hold 0 at predict time, where the
-        log is undefined: such a value is taken as the column's training
-        minimum, with an :class:`~sknnfit.exceptions.ExtrapolationWarning`.
-        (``input_transform="log"`` replaces the columns by their logs and
-        raises instead.)
+        log is undefined: that log is taken at the column's training minimum
+        (:func:`sknnfit._inference.input_arrays`), with an
+        :class:`~sknnfit.exceptions.ExtrapolationWarning`. The column itself,
+        and the closed-form base, keep the value. (``input_transform="log"``
+        replaces the columns by their logs and raises instead.)
         """
         cols = list(getattr(self, "log_columns_", []))
         if self.input_transform != "auto" or not cols or not len(X):
-            return X
+            return
         bad = X[:, cols] <= 0
         if not bad.any():
-            return X
-        X = X.copy()
-        floor = self.x_min_[cols]
-        X[:, cols] = np.where(bad, floor, X[:, cols])
+            return
         names = [cols[j] for j in np.flatnonzero(bad.any(axis=0))]
         warnings.warn(
             f"Column(s) {names} were strictly positive in training (their log is "
             f"an input of the network) but {int(bad.any(axis=1).sum())} row(s) "
-            "hold values <= 0: those values were taken as the column's training "
-            "minimum. Refit with input_transform='standard' to use them as they "
-            "are.",
+            "hold values <= 0: their log was taken at the column's training "
+            "minimum; the column itself keeps its value. Refit with "
+            "input_transform='standard' to give the network the values alone.",
             ExtrapolationWarning,
             stacklevel=3,
         )
-        return X
 
     def _member_std(self, Xt64):
         """Standard deviation over the ensemble's members, y's units, 2-D."""
@@ -1171,6 +1191,24 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             if found is not None:
                 scores.append(found[1])
         return math.sqrt(min(scores)) <= EXACT_RMSE
+
+    def _guards_by_cross_validation(self):
+        """Whether a fit without held-out rows cross-validates the network
+        (:mod:`sknnfit._crossval`): with the guard, ``base="auto"``, a target
+        that varies, not the quantile loss, and no exact polynomial found."""
+        return (
+            self.guard
+            and self.base == "auto"
+            and self.loss != "quantile"
+            and self.y_scale_.any()
+            and not self._loo_exact
+        )
+
+    def _network_lost(self):
+        """Whether cross-validation gave the network no weight on any output:
+        then none is trained."""
+        found = self._cross_validated
+        return found is not None and not found.weight.any()
 
     def _base_output(self, Xt64):
         """The base's prediction in standardised units, 2-D; zeros without one."""
@@ -1735,8 +1773,16 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self.network_weight_ = np.ones(self.n_outputs_)
         if rows.X_valid is None:
             self._polynomials = self._power = self._laurent = None
+            found, self._cross_validated = self._cross_validated, None
             if self._loo_exact:  # no network was trained
                 self._closed_form_only(self.base_kind_, self.base_, None)
+            elif found is not None:  # too few rows to hold out: K-fold
+                self.validation_rmse_ = found.scores
+                if not found.weight.any():  # and no network was trained
+                    where = "out of fold (too few rows to hold any out)"
+                    self._closed_form_only(found.kind, found.model, found.scores, where)
+                elif not (found.weight == 1).all():
+                    self._blend(found.model, found.weight)
             return
         network = self._base_output(rows.X_valid) + self._network_output(rows.X_valid)
         models, scores, kind, weight = self._guard_decision(network, rows)
@@ -1752,6 +1798,13 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         if (weight == 0).all():
             self._closed_form_only(kind, model, scores)
             return
+        self._blend(model, weight)
+
+    def _blend(self, model, weight):
+        """Predict ``weight * (base + networks) + (1 - weight) * model``.
+
+        The blend is folded into ``base_`` and the networks' scales.
+        """
         self.network_weight_ = weight
         self.base_kind_, self.base_ = blend_bases(self.base_, model, weight)
         self.residual_scale_ = self.residual_scale_ * weight
@@ -1834,17 +1887,22 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         weight = np.clip(np.nan_to_num(weight, nan=1.0, posinf=1.0), 0.0, 1.0)
         return np.where(self.y_scale_ > 0, weight, 1.0)
 
-    def _closed_form_only(self, kind, model, scores):
-        """Predict with the closed-form model ``kind`` alone, and say so."""
+    def _closed_form_only(self, kind, model, scores, where=None):
+        """Predict with the closed-form model ``kind`` alone, and say so.
+
+        ``where``: how the network was measured (None: on held-out rows, and
+        no warning when nothing was left to learn, so none was trained).
+        """
         self.use_network_ = False
         self.network_weight_ = np.zeros(self.n_outputs_)
         self.base_kind_, self.base_ = (
             ("none", None) if kind == "mean" else (kind, model)
         )
-        if self.max_epochs_ == 0:
+        if self.max_epochs_ == 0 and where is None:
             return  # nothing to learn: no network was trained, none is missed
         warnings.warn(
-            f"The network adds nothing on held-out rows to a closed-form model "
+            f"The network adds nothing {where or 'on held-out rows'} to a "
+            f"closed-form model "
             f"({kind}: RMSE {scores[kind]:.4g} standard deviations of y; the "
             f"network's {scores['network']:.4g}), which predicts alone. The data "
             "may be too small or too noisy for a network here, or a polynomial "

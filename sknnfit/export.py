@@ -74,8 +74,9 @@ def export_onnx(estimator, path=None):
     training box, values <= 0 in the columns ``input_transform="log"`` replaces
     by their log (they give NaN; ``predict`` raises) and non-finite predictions
     are the caller's to check. Values <= 0 in the columns whose log
-    ``input_transform="auto"`` appends become the column's training minimum,
-    as in ``predict`` (which warns).
+    ``input_transform="auto"`` appends have that log taken at the column's
+    training minimum, the column itself keeping its value, as in ``predict``
+    (which warns).
 
     Examples
     --------
@@ -218,14 +219,12 @@ class _Graph:
 
 def _nn_regressor(g, est, x):
     """The nodes of ``NNRegressor.predict``; the 2-D output's name."""
-    inputs = _inference.input_arrays(est.input_transformer_)
+    inputs = _inference.input_arrays(est.input_transformer_, est.x_min_)
     if inputs is None:
         raise TypeError(
             f"input_transformer_ ({type(est.input_transformer_).__name__}) is not "
             "one make_input_transformer builds; export_onnx cannot read it."
         )
-    if inputs.append and inputs.log_columns:
-        x = _floor_log_columns(g, est, x, inputs.log_columns)
     xt = _input_transform(g, inputs, x, est.n_features_in_)
     base = None
     if est.base_ is not None:
@@ -259,25 +258,15 @@ def _nn_regressor(g, est, x):
     return g.op("Add", out, g.const(est.y_mean_))
 
 
-def _floor_log_columns(g, est, x, cols):
-    """Values <= 0 of appended-log columns become the column's training minimum.
-
-    What ``NNRegressor.predict`` does to them (with a warning the graph cannot
-    give): their log is an input of the network, undefined at 0.
-    """
-    is_log = np.zeros(est.n_features_in_, dtype=bool)
-    is_log[list(cols)] = True
-    floor = np.where(is_log, est.x_min_, 0.0)
-    low = g.op("LessOrEqual", x, g.const(0.0))
-    bad = g.op("And", low, g.const(is_log, dtype=bool))
-    return g.op("Where", bad, g.const(floor), x)
-
-
 def _input_transform(g, inputs, x, n_features):
     """Logs and standardisation (:class:`~sknnfit._inference.InputArrays`)."""
     cols = list(inputs.log_columns)
     if cols:
-        logs = g.op("Log", g.op("Gather", x, g.const(cols, np.int64), axis=1))
+        logs = g.op("Gather", x, g.const(cols, np.int64), axis=1)
+        if inputs.log_floor is not None:  # a value <= 0 takes the floor's log
+            positive = g.op("Greater", logs, g.const(0.0))
+            logs = g.op("Where", positive, logs, g.const(inputs.log_floor))
+        logs = g.op("Log", logs)
         if inputs.append:
             x = g.op("Concat", x, logs, axis=1)
         else:

@@ -53,7 +53,13 @@ def test_max_epochs_auto(optimizer, n_train, hidden, expected):
 def test_max_epochs_auto_stays_within_a_time_budget_that_grows_with_the_data(n_train):
     from sknnfit._auto import MAX_SECONDS, MIN_SECONDS, epoch_seconds, time_budget
 
-    plan = plan_for(n_train, hidden_layer_sizes=(128, 128, 128), optimizer="adamw")
+    # float32: where the CPU has native bfloat16, "auto" takes it on large data.
+    plan = plan_for(
+        n_train,
+        hidden_layer_sizes=(128, 128, 128),
+        optimizer="adamw",
+        precision="float32",
+    )
     n_parameters = 50 * 128 + 128 + 2 * (128 * 128 + 128) + 128 * 19 + 19
     steps = -(-n_train // plan.batch_size)
     spent = plan.max_epochs * epoch_seconds(steps, plan.batch_size, n_parameters)
@@ -80,7 +86,11 @@ def test_max_epochs_auto_counts_muons_newton_schulz_steps():
     units = 50**2 * 192 + 2 * 192**3
     expected = 3 * MUON_MATRIX_SECONDS + NEWTON_SCHULZ_SECONDS * units
     assert muon_step_seconds(widths) == pytest.approx(expected)
-    params = {"hidden_layer_sizes": (192, 192, 192), "batch_size": 1024}
+    params = {
+        "hidden_layer_sizes": (192, 192, 192),
+        "batch_size": 1024,
+        "precision": "float32",  # not bfloat16 where the CPU has it natively
+    }
     muon = plan_for(200_000, optimizer="muon", **params).max_epochs
     adamw = plan_for(200_000, optimizer="adamw", **params).max_epochs
     assert muon < adamw == 64

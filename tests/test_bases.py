@@ -19,6 +19,7 @@ from sknnfit.bases import (
     degree_of,
     exact_polynomial,
     fit_weighted,
+    loo_polynomial,
     make_base,
     monomial_exponents,
     n_monomials,
@@ -374,6 +375,24 @@ def test_exact_polynomial_by_leave_one_out_on_few_rows():
     # Two rows to spare: 5 rows allow the 3 coefficients of degree 2, 4 do not.
     assert exact_polynomial(x[:5], y[:5], exact_mse=1e-12)[0] == "poly2"
     assert exact_polynomial(x[:4], y[:4], exact_mse=1e-12) is None
+
+
+def test_loo_polynomial_takes_the_simplest_within_one_standard_error():
+    rng = np.random.default_rng(6)
+    x = rng.uniform(-1, 1, size=(15, 1))
+    y = (2 * x[:, 0] + 1 + rng.normal(0, 0.2, 15))[:, None]
+    # Here degree 11 has the lowest leave-one-out error, by chance.
+    tried = list(bases._loo_searches(x, y, None))
+    assert min(tried, key=lambda found: found[2])[0] == "poly11"
+    kind, model, mse = loo_polynomial(x, y)
+    assert kind == "linear" and mse == tried[0][2]
+    assert type(model) is type(make_base("linear"))
+    # A cubic second output needs degree 3 or more: the errors are over both.
+    kind = loo_polynomial(x, np.c_[y, x**3 - x])[0]
+    assert kind.startswith("poly") and int(kind[4:]) >= 3
+    # A line's 2 coefficients need 2 rows to spare.
+    assert loo_polynomial(x[:3], y[:3]) is None
+    assert loo_polynomial(x[:4], y[:4])[0] == "linear"
 
 
 def test_candidates_past_the_deadline_are_the_mean_and_the_linear_model():

@@ -193,9 +193,20 @@ def test_log_input_transform_for_decade_spanning_columns():
     model = NNRegressor(max_epochs=60, random_state=0).fit(X, y)
     assert model.log_columns_ == [0]
     assert model.score(X, y) > 0.99
-    # A value <= 0 in a column whose log was appended: its training minimum.
+    # A value <= 0 in a column whose log was appended: its log is floored.
     with pytest.warns(ExtrapolationWarning, match="training minimum"):
         assert np.isfinite(model.predict(np.array([[-1.0, 1.5]]))).all()
+
+
+def test_a_value_below_zero_reaches_the_base_as_it_is():
+    # x spans decades, so its log is appended; the exact polynomial base must
+    # still see x = -2 itself, not the training minimum.
+    x = np.geomspace(0.01, 3.0, 300)
+    model = NNRegressor(random_state=0).fit(x[:, None], x**2 - x + 1)
+    assert model.log_columns_ == [0] and model.base_kind_.startswith("poly")
+    with pytest.warns(ExtrapolationWarning, match="column itself keeps its value"):
+        got = model.predict(np.array([[-2.0], [0.0], [1.0]]))
+    np.testing.assert_allclose(got, [7.0, 1.0, 1.0], atol=1e-6)
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd", "lbfgs", "signagree"])
@@ -492,7 +503,9 @@ def test_default_holds_rows_out_and_stops_on_them(smooth_data):
 
 def test_too_few_rows_to_hold_out_trains_on_all(normal_data):
     X, y = normal_data
-    model = NNRegressor((8,), max_epochs=5, random_state=0).fit(X[:40], y[:40])
+    # guard=False: the guard would weigh the network out of fold (test_crossval).
+    model = NNRegressor((8,), max_epochs=5, random_state=0, guard=False)
+    model.fit(X[:40], y[:40])
     assert not model.early_stopping_
     assert model.validation_loss_curve_ is None and model.validation_rmse_ is None
     assert model.use_network_
@@ -586,13 +599,15 @@ def test_too_few_rows_to_hold_out_still_find_an_exact_polynomial():
     assert not model.early_stopping_ and model.max_epochs_ == 0
     assert model.base_kind_ == "poly2" and not model.use_network_
     np.testing.assert_allclose(model.predict(grid), truth, atol=1e-9)
-    # Not exact (noise), or early_stopping=False asked for: a network, as before.
+    # Not exact (noise): the network is weighed out of fold (test_crossval),
+    # and loses to a polynomial here.
     noisy = y + 0.1 * rng.normal(size=20)
-    for model in (
-        NNRegressor((8,), max_epochs=5, random_state=0).fit(x, noisy),
-        NNRegressor((8,), max_epochs=5, early_stopping=False, random_state=0).fit(x, y),
-    ):
-        assert model.use_network_ and model.n_epochs_ == 5
+    with pytest.warns(NetworkNotUsedWarning, match="out of fold"):
+        model = NNRegressor((8,), max_epochs=5, random_state=0).fit(x, noisy)
+    assert model.base_kind_.startswith("poly") and not model.use_network_
+    # early_stopping=False asked for: a network, as before.
+    model = NNRegressor((8,), max_epochs=5, early_stopping=False, random_state=0)
+    assert model.fit(x, y).use_network_ and model.n_epochs_ == 5
 
 
 def test_a_smooth_function_of_one_input_is_fitted_to_rounding_without_a_network():

@@ -250,21 +250,29 @@ def _positive_closed_form(kind):
     if kind == "power":
         X = np.exp(rng.uniform(-3.0, 3.0, size=(300, 3)))
         return X, np.c_[2.0 * X[:, 0] ** 1.5 / X[:, 1], -np.sqrt(X[:, 2])]
+    if kind == "network":  # no closed form: the network takes x and log x
+        X = np.exp(rng.uniform(-3.0, 1.0, size=(300, 3)))
+        return X, np.c_[np.sin(3 * X[:, 0]) + np.log(X[:, 1]), X[:, 0] * X[:, 2]]
     X = np.exp(rng.uniform(0.0, 2.0, size=(1000, 3)))
     return X, np.c_[X[:, 0] + X[:, 1] / X[:, 2] ** 2, 3.0 - X[:, 2] / X[:, 0]]
 
 
-@pytest.mark.parametrize("kind", ["power", "laurent"])
+@pytest.mark.parametrize("kind", ["power", "laurent", "network"])
 @pytest.mark.parametrize("input_transform", ["auto", "log", "none"])
 def test_a_closed_form_of_positive_inputs_predicts_as_predict(kind, input_transform):
     X, y = _positive_closed_form(kind)
     model = NNRegressor((8,), input_transform=input_transform, random_state=0)
+    if kind == "network":
+        model.set_params(max_epochs=5)
     model.fit(X, y)
-    assert model.base_kind_ == kind
+    assert model.base_kind_ == kind or kind == "network"
     X_new = X[:20].copy()
     if input_transform != "log":  # which refuses it
-        X_new[0, 1] = -1.0  # taken as the training minimum, in both
-        with pytest.warns(ExtrapolationWarning, match=r"Column\(s\) \[1\]"):
+        X_new[0, 1] = -1.0  # its appended log floored, in both
+        said = r"Column\(s\) \[1\]"  # by the base or the appended log
+        if kind == "network" and input_transform == "none":
+            said = "outside the box"  # a network on the inputs alone
+        with pytest.warns(ExtrapolationWarning, match=said):
             expected = model.predict(X_new)
     else:
         expected = model.predict(X_new)

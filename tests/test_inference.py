@@ -194,7 +194,7 @@ def test_predict_warns_for_rows_outside_the_box(small_nn):
 def test_predict_raises_the_log_columns_error_for_all_rows(small_nn):
     X, y = _data(positive=True)
     X[:, 1] *= 100
-    model = small_nn().fit(X, y)
+    model = small_nn(input_transform="log").fit(X, y)
     assert 1 in model.log_columns_
     X_bad = np.repeat(X[:1], 10_000, axis=0)
     X_bad[9_000, 1] = -3.0  # in the second chunk
@@ -202,6 +202,25 @@ def test_predict_raises_the_log_columns_error_for_all_rows(small_nn):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ExtrapolationWarning)
             _inference.predict(model, X_bad)
+
+
+def test_an_appended_log_is_floored_and_the_column_kept(small_nn):
+    X, y = _data(positive=True)
+    X[:, 1] *= 100
+    model = small_nn().fit(X, y)  # input_transform="auto": logs appended
+    assert model.log_columns_ == [0, 1]
+    X_new = X[:3].copy()
+    X_new[1, 1], X_new[2, 0] = -3.0, 0.0
+    got = _inference.transform_inputs(model, X_new)
+    # The columns keep their values; only their logs take the training minimum.
+    floored = np.where(X_new > 0, X_new, model.x_min_)
+    expected = model.input_transformer_.transform(floored)
+    expected[:, :2] = (X_new - model.input_transformer_[-1].mean_[:2]) / (
+        model.input_transformer_[-1].scale_[:2]
+    )
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    with pytest.raises(ValueError, match="contain values <= 0"):
+        model.input_transformer_.transform(X_new)  # the unfloored steps refuse
 
 
 def test_outside_box_measures_log_columns_in_decades():
