@@ -174,3 +174,19 @@ def test_throughput_table_names_and_formats_the_columns():
     assert "skorch usual" in header and "sknnfit/limit" in header
     assert rule.startswith("|:---") and rule.endswith("-:|")
     assert "12,346" in row and "0.62x" in row and "10,000,000" in row
+
+
+def test_small_writes_its_table_under_the_label(monkeypatch, tmp_path):
+    from sklearn.linear_model import LinearRegression
+
+    from sknnfit.bench import small
+
+    models = ("sknnfit", "poly", "line")
+    fake = lambda seed: {label: LinearRegression() for label in models}  # noqa: E731
+    monkeypatch.setattr(small, "default_models", fake)
+    argv = ["--functions", "line", "--sizes", "15", "--seeds", "0"]
+    frame = load("small").main([*argv, "--label", "x", "--out", str(tmp_path)])
+    assert len(frame) == 2 * 3  # noisy and clean, three models
+    text = (tmp_path / "small_x.md").read_text()
+    assert "python benchmarks/small.py --functions line" in text
+    assert (tmp_path / "small_x.csv").exists()
