@@ -39,7 +39,12 @@ def main(argv=None):
         "--from-csv", action="store_true", help="summarise the existing CSV again"
     )
     args = parser.parse_args(argv)
-    command = shlex.join(["python", "benchmarks/small.py", *(argv or sys.argv[1:])])
+    given = [a for a in (argv or sys.argv[1:]) if a != "--from-csv"]
+    command = shlex.join(["python", "benchmarks/small.py", *given])
+    if args.from_csv:
+        command += "` (table rebuilt from its CSV with `--from-csv`)"
+    else:
+        command += "`"
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = "small" + (f"_{args.label}" if args.label else "")
@@ -57,7 +62,7 @@ def main(argv=None):
         "over the noise level (a tenth of the function's standard deviation; "
         "for clean tables the same yardstick), medians over sizes and seeds; "
         "worst_ratio and within_1_1x compare sknnfit with the better of poly "
-        f"and line on each table.\n\nCommand: `{command}`.\n\n"
+        f"and line on each table.\n\nCommand: `{command}.\n\n"
     )
     text = header + markdown_table(summary(frame)) + "\n"
     (out / f"{stem}.md").write_text(text)
