@@ -264,16 +264,19 @@ def loo_polynomial(X, y, *, sample_weight=None):
     within one standard error of the lowest (the rows' leave-one-out errors
     scatter; the "one standard error" rule of Breiman et al., 1984) is
     refitted at its penalty on every row: on few noisy rows of a line a
-    quadratic often wins by chance. None where the rows allow no degree
-    (fewer than :data:`LOO_SPARE_ROWS` more rows than a line's coefficients).
+    quadratic often wins by chance. The linear model is tried whatever the
+    rows (the penalty stands in for the rows its coefficients lack, as with
+    more inputs than rows); None with fewer than 3 rows.
 
     Returns
     -------
     found : (str, Pipeline, float) or None
         The kind, the fitted model and its leave-one-out MSE.
     """
+    if len(X) < 3:
+        return None
     tried, best = [], 0
-    for found in _loo_searches(X, y, sample_weight):
+    for found in _loo_searches(X, y, sample_weight, any_line=True):
         tried.append(found)
         best = min(range(len(tried)), key=lambda i: tried[i][2])
         if len(tried) - 1 - best >= STALL_DEGREES:
@@ -286,11 +289,12 @@ def loo_polynomial(X, y, *, sample_weight=None):
     return kind, _refit_at_penalty(kind, search, X, y, sample_weight), mse
 
 
-def _loo_searches(X, y, sample_weight):
+def _loo_searches(X, y, sample_weight, any_line=False):
     """``(kind, fitted RidgeCV search, leave-one-out MSE, each row's squared
     leave-one-out error)`` for each degree the rows allow (see
-    :func:`exact_polynomial`), lowest first; the errors at the penalty chosen,
-    averaged over the outputs."""
+    :func:`exact_polynomial`; ``any_line``: the linear model whatever the
+    rows), lowest first; the errors at the penalty chosen, averaged over the
+    outputs."""
     from ._compat import RidgeCV
 
     n_train, n_features = X.shape
@@ -298,7 +302,8 @@ def _loo_searches(X, y, sample_weight):
     for degree in range(1, MAX_EXACT_DEGREE + 1):
         n_coef = n_base_features(n_features, degree) + 1
         if _too_wide(n_coef, n_features) or n_train < n_coef + LOO_SPARE_ROWS:
-            return
+            if not (any_line and degree == 1):
+                return
         kind = _kind(degree)
         ridge = RidgeCV(alphas=alphas, gcv_mode="svd", store_cv_results=True)
         search = fit_weighted(make_base(kind, ridge=ridge), X, y, sample_weight)

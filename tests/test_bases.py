@@ -390,9 +390,14 @@ def test_loo_polynomial_takes_the_simplest_within_one_standard_error():
     # A cubic second output needs degree 3 or more: the errors are over both.
     kind = loo_polynomial(x, np.c_[y, x**3 - x])[0]
     assert kind.startswith("poly") and int(kind[4:]) >= 3
-    # A line's 2 coefficients need 2 rows to spare.
-    assert loo_polynomial(x[:3], y[:3]) is None
-    assert loo_polynomial(x[:4], y[:4])[0] == "linear"
+    # The linear model on any 3 rows or more, even fewer than its coefficients:
+    # its penalty stands in for them.
+    assert loo_polynomial(x[:2], y[:2]) is None
+    assert loo_polynomial(x[:3], y[:3])[0] == "linear"
+    wide = rng.uniform(-1, 1, size=(15, 40))
+    wide[:, 0] = x[:, 0]
+    kind, model, mse = loo_polynomial(wide, y)
+    assert kind == "linear" and mse < np.var(y)  # better than the mean
 
 
 def test_candidates_past_the_deadline_are_the_mean_and_the_linear_model():
