@@ -109,34 +109,32 @@ def cross_validate(est, X, y, w, Xb, seed, deadline=None):
         mean[test] = np.average(yt[train], axis=0, weights=wt)
         found = loo_polynomial(Xb[train], yt[train], sample_weight=wt)
         poly[test] = mean[test] if found is None else _predict(found[1], Xb[test])
-    rows, wv = positive, w
-    scores = {
-        "mean": est._held_out_rmse(mean[rows], yt[rows], _at(wv, rows)),
-        "network": est._held_out_rmse(network[rows], yt[rows], _at(wv, rows)),
-    }
+    w_rows = None if w is None else w[positive]
+
+    def rmse(pred):
+        return est._held_out_rmse(pred[positive], yt[positive], w_rows)
+
+    scores = {"mean": rmse(mean), "network": rmse(network)}
     found = loo_polynomial(Xb, yt, sample_weight=w)
     kind, model, closed = "mean", None, mean
     if found is not None:
-        poly_score = est._held_out_rmse(poly[rows], yt[rows], _at(wv, rows))
-        scores[found[0]] = poly_score
-        if poly_score < scores["mean"]:
+        scores[found[0]] = rmse(poly)
+        if scores[found[0]] < scores["mean"]:
             kind, model, closed = found[0], found[1], poly
-    weight = est._network_weight(network[rows], closed[rows], yt[rows], _at(wv, rows))
     if scores["network"] >= scores[kind]:
         # The network kept is trained on every row: another draw than the
         # folds', and on so few rows they differ most where no row is. One
         # that loses out of fold gets no weight, however small the blend's.
-        weight = np.zeros_like(weight)
+        weight = np.zeros(yt.shape[1])
+    else:
+        weight = est._network_weight(
+            network[positive], closed[positive], yt[positive], w_rows
+        )
     if weight.any() and not (weight == 1).all():
-        blend = weight * network[rows] + (1 - weight) * closed[rows]
-        scores["blend"] = est._held_out_rmse(blend, yt[rows], _at(wv, rows))
+        scores["blend"] = rmse(weight * network + (1 - weight) * closed)
     return CrossValidated(kind, model, weight, scores)
 
 
 def _predict(model, X):
     """A fitted base's prediction, 2-D."""
     return model.predict(X).reshape(len(X), -1)
-
-
-def _at(w, rows):
-    return None if w is None else w[rows]

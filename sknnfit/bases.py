@@ -277,12 +277,10 @@ def loo_polynomial(X, y, *, sample_weight=None):
         return None
     tried, best = [], 0
     for found in _loo_searches(X, y, sample_weight, any_line=True):
-        tried.append(found)
+        tried.append(found)  # the line always is: never empty
         best = min(range(len(tried)), key=lambda i: tried[i][2])
         if len(tried) - 1 - best >= STALL_DEGREES:
             break
-    if not tried:
-        return None
     errors = tried[best][3]
     within = tried[best][2] + np.std(errors, ddof=1) / np.sqrt(len(errors))
     kind, search, mse, _ = next(found for found in tried if found[2] <= within)
@@ -301,9 +299,9 @@ def _loo_searches(X, y, sample_weight, any_line=False):
     alphas = EXACT_ALPHAS + ALPHAS
     for degree in range(1, MAX_EXACT_DEGREE + 1):
         n_coef = n_base_features(n_features, degree) + 1
-        if _too_wide(n_coef, n_features) or n_train < n_coef + LOO_SPARE_ROWS:
-            if not (any_line and degree == 1):
-                return
+        short = n_train < n_coef + LOO_SPARE_ROWS and not (any_line and degree == 1)
+        if _too_wide(n_coef, n_features) or short:
+            return
         kind = _kind(degree)
         ridge = RidgeCV(alphas=alphas, gcv_mode="svd", store_cv_results=True)
         search = fit_weighted(make_base(kind, ridge=ridge), X, y, sample_weight)
