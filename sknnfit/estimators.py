@@ -295,8 +295,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         ``patience`` epochs, and keep the best epoch's weights. ``"auto"`` does
         so when at least 10 rows would be held out, and trains on all rows
         otherwise; ``False`` trains on all rows for ``max_epochs`` (no held-out
-        rows, so no base selection and no guard). The choice is
-        ``early_stopping_``.
+        rows, so no base selection and no guard). With nothing held out,
+        L-BFGS stops sooner, after ``patience`` epochs in a row that each
+        lowered its training loss by less than a relative 1e-6 (stop reason
+        ``"flat"``). The
+        choice is ``early_stopping_``.
     validation_fraction : "auto" or float, default="auto"
         Share of rows held out. ``"auto"``: 20%, at most 5,000 rows.
     guard : bool, default=True

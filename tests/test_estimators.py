@@ -125,6 +125,34 @@ def test_no_validation_split_without_early_stopping(small_nn, smooth_data):
     assert "valid_loss" not in model.net_.history[-1]
 
 
+def test_lbfgs_with_nothing_held_out_stops_once_its_training_loss_is_flat():
+    # On 20 noisy rows a 16x16 network's float32 L-BFGS loss stops moving by
+    # its 6th epoch; 300 epochs would end at the same loss to the last digit.
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-3, 3, (20, 1))
+    y = np.sin(x[:, 0]) + rng.normal(0.0, 0.2, 20)
+    model = NNRegressor(
+        (16, 16),
+        optimizer="lbfgs",
+        early_stopping=False,
+        max_epochs=300,
+        random_state=0,
+    ).fit(x, y)
+    assert model.stages_[0]["stop"] == "flat"
+    assert 10 < model.n_epochs_ < 300
+    lowest = np.minimum.accumulate(model.loss_curve_)
+    assert lowest[-1] > lowest[-11] * (1 - 1e-5)  # the last `patience` epochs
+    # A stochastic optimizer's flat-looking loss is not a stop: its epochs run.
+    adamw = NNRegressor(
+        (16, 16),
+        optimizer="adamw",
+        early_stopping=False,
+        max_epochs=30,
+        random_state=0,
+    ).fit(x, y)
+    assert adamw.n_epochs_ == 30 and adamw.stages_[0]["stop"] == "max_epochs"
+
+
 def test_convergence_warning_when_still_improving(smooth_data):
     X, y = smooth_data
     with pytest.warns(ConvergenceWarning, match="max_epochs=10"):

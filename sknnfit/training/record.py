@@ -24,7 +24,9 @@ class TrainingRecord:
     stop : str
         ``"max_epochs"``, ``"early_stopping"``, ``"stalled"`` (too slow for
         the epochs left, :class:`~sknnfit.training.stopping.Stall`),
-        ``"max_time"``, ``"diverged"`` (too many recoveries) or
+        ``"flat"`` (L-BFGS with nothing held out: its training loss stopped
+        falling, :data:`~sknnfit.training.run.FLAT_TOL`), ``"max_time"``,
+        ``"diverged"`` (too many recoveries) or
         ``"interrupted"`` (Ctrl-C).
     max_epochs : int
         Epochs the net was allowed.

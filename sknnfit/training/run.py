@@ -45,6 +45,14 @@ from .stopping import (
 #: batch_growth doubles the batch size up to this many rows.
 MAX_GROWN_BATCH = 8192
 
+#: With nothing held out, full-batch L-BFGS stops (reason ``"flat"``) after
+#: ``patience`` epochs in a row that each lowered its lowest training loss by
+#: less than this share: about what float32 sums over the rows can tell, so
+#: 200 more such epochs would gain 2e-4 at most. The loss of a full batch is a
+#: deterministic function of the weights: flat means the optimizer has
+#: stopped moving, not a noisy plateau.
+FLAT_TOL = 1e-6
+
 
 @dataclasses.dataclass(frozen=True)
 class TrainData:
@@ -190,6 +198,9 @@ def _watch_callbacks(plan, monitor):
         callbacks.append(
             ("sknnfit_early_stop", EarlyStop(monitor, plan.patience, plan.tol))
         )
+    if monitor == "train_loss" and plan.optimizer == "lbfgs":
+        flat = EarlyStop(monitor, plan.patience, FLAT_TOL, reason="flat")
+        callbacks.append(("sknnfit_flat", flat))
     return callbacks
 
 

@@ -329,15 +329,19 @@ class EarlyStop(Callback):
     Parameters
     ----------
     monitor : str
-        History key of the loss to watch (the validation loss).
+        History key of the loss to watch (the validation loss, or the training
+        loss where nothing is held out).
     patience : int
     tol : float
+    reason : str, default="early_stopping"
+        The stop's reason in the history (:func:`stop_reason`).
     """
 
-    def __init__(self, monitor, patience, tol):
+    def __init__(self, monitor, patience, tol, reason="early_stopping"):
         self.monitor = monitor
         self.patience = patience
         self.tol = tol
+        self.reason = reason
 
     def on_train_begin(self, net, **kwargs):
         self.best_, self.misses_ = math.inf, 0
@@ -352,7 +356,7 @@ class EarlyStop(Callback):
             self.misses_ += 1
         self.best_ = min(self.best_, float(score))
         if self.misses_ >= self.patience:
-            stop_training(net, "early_stopping")
+            stop_training(net, self.reason)
 
 
 class Stall(Callback):

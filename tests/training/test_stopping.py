@@ -1,9 +1,9 @@
-"""Stall: stop where the epochs left, at the recent rate, would gain too little."""
+"""Stall and EarlyStop: stop where the loss stopped falling or would gain too little."""
 
 import numpy as np
 from skorch.history import History
 
-from sknnfit.training.stopping import BAD_EPOCH_KEY, STOP_KEY, Stall
+from sknnfit.training.stopping import BAD_EPOCH_KEY, STOP_KEY, EarlyStop, Stall
 
 
 class _Net:
@@ -69,3 +69,31 @@ def test_bad_epochs_are_not_counted():
     losses = 0.95 ** np.arange(60)
     losses[30:40] = np.nan
     assert _stop_epoch(losses, 200, bad=range(31, 41)) is None
+
+
+def _early_stop_epoch(losses, patience=10, tol=1e-6, reason="flat"):
+    """The epoch at which EarlyStop stops on these training losses, or None."""
+    net = _Net(len(losses))
+    stop = EarlyStop("train_loss", patience, tol, reason=reason)
+    stop.on_train_begin(net)
+    for epoch, loss in enumerate(losses, start=1):
+        net.history.new_epoch()
+        net.history.record("train_loss", loss)
+        try:
+            stop.on_epoch_end(net)
+        except KeyboardInterrupt:
+            assert net.history[-1, STOP_KEY] == reason
+            return epoch
+    return None
+
+
+def test_a_flat_training_loss_stops_patience_epochs_after_its_last_fall():
+    losses = np.r_[np.geomspace(1.0, 1e-3, 30), np.full(170, 1e-3)]
+    assert _early_stop_epoch(losses) == 40
+
+
+def test_a_training_loss_falling_by_more_than_tol_each_epoch_is_run_out():
+    # 1e-6 relative per epoch: progress for tol=1e-7, a miss for tol=1e-5.
+    losses = 1e-3 * (1 - 1e-6) ** np.arange(200)
+    assert _early_stop_epoch(losses, tol=1e-7) is None
+    assert _early_stop_epoch(losses, tol=1e-5) == 11
