@@ -510,7 +510,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     n_epochs_ : int
         Epochs actually run.
     x_min_, x_max_ : ndarray of shape (n_features_in_,)
-        Box of the training inputs; ``predict`` warns when rows fall outside.
+        Box of the training inputs (rows of positive weight); ``predict`` warns
+        when rows fall outside.
 
     Examples
     --------
@@ -845,7 +846,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         X = validate_x(self, X)
         y2 = _checked_targets(y, len(X), self.n_outputs_, "y")
         w = _check_weights(sample_weight, X, "sample_weight")
-        Xt64 = self.input_transformer_.transform(X)
+        Xt64 = self._network_inputs(X, "X")
         rng = fit_rng(self.random_state)
         if _check_val_pair(X_val, y_val):
             if not self.early_stopping_:
@@ -916,7 +917,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         std = self._member_std(_inference.transform_inputs(self, X))
         return (y.ravel(), std.ravel()) if self._y_ndim == 1 else (y, std)
 
-    def _warn_floored_logs(self, X):
+    def _warn_floored_logs(self, X, what="X"):
         """Warn where a value <= 0 meets a column whose log the network takes.
 
         ``input_transform="auto"`` gives the network the log of columns that
@@ -926,7 +927,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         (:func:`sknnfit._inference.input_arrays`), with an
         :class:`~sknnfit.exceptions.ExtrapolationWarning`. The column itself,
         and the closed-form base, keep the value. (``input_transform="log"``
-        replaces the columns by their logs and raises instead.)
+        replaces the columns by their logs and raises instead.) ``what``
+        names the rows in the warning.
         """
         cols = list(getattr(self, "log_columns_", []))
         if self.input_transform != "auto" or not cols or not len(X):
@@ -938,7 +940,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         warnings.warn(
             f"Column(s) {names} were strictly positive in training (their log is "
             f"an input of the network) but {int(bad.any(axis=1).sum())} row(s) "
-            "hold values <= 0: their log was taken at the column's training "
+            f"of {what} hold values <= 0: their log was taken at the column's training "
             "minimum; the column itself keeps its value. Refit with "
             "input_transform='standard' to give the network the values alone.",
             ExtrapolationWarning,
@@ -984,12 +986,15 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     def _fit_input_transform(self, X, w):
         """Fit ``input_transformer_`` and the training box; the transformed X.
 
-        Rows of weight 0 count as absent: they choose no log column and do not
-        move the scaler.
+        Rows of weight 0 count as absent: they choose no log column, do not
+        move the scaler and are outside the training box; a value <= 0 of
+        theirs in a column whose log is appended takes the log of the column's
+        minimum, as at predict time.
         """
-        self.x_min_, self.x_max_ = X.min(axis=0), X.max(axis=0)
+        kept = X if w is None else X[w > 0]
+        self.x_min_, self.x_max_ = kept.min(axis=0), kept.max(axis=0)
         self.input_transformer_, self.log_columns_ = make_input_transformer(
-            self.input_transform, X if w is None else X[w > 0]
+            self.input_transform, kept
         )
         # Columns near float64's limit overflow the scaler's variance; the
         # float32 check then says so, instead of NumPy's RuntimeWarnings.
@@ -997,10 +1002,20 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             if w is None:
                 Xt64 = self.input_transformer_.fit_transform(X)
             else:
-                fit_weighted(self.input_transformer_, X, sample_weight=w)
-                Xt64 = self.input_transformer_.transform(X)
+                fit_weighted(self.input_transformer_, kept, sample_weight=w[w > 0])
+                Xt64 = self._network_inputs(X)  # rows of weight 0: no warning
         to_float32(Xt64, "X")  # raises if the network could not take it
         return Xt64
+
+    def _network_inputs(self, X, what=None):
+        """The fitted input transform of ``X``, appended logs floored as at
+        predict time; :meth:`_warn_floored_logs` names the rows ``what`` (None:
+        no warning)."""
+        from . import _inference
+
+        if what is not None:
+            self._warn_floored_logs(X, what)
+        return _inference.transform_inputs(self, X)
 
     def _validation_set(self, X_val, y_val, n_outputs):
         """The user's validation set, transformed: ``(X_valid, y_valid)``."""
@@ -1013,7 +1028,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
                 f"pass {len(X_val)} rows of {n_outputs} target(s), as y in fit."
             )
         check_finite(y_val, "y_val")
-        return self.input_transformer_.transform(X_val), y_val
+        return self._network_inputs(X_val, "X_val"), y_val
 
     def _standardise(self, y2):
         return (y2 - self.y_mean_) / np.where(self.y_scale_ > 0, self.y_scale_, 1.0)

@@ -398,6 +398,31 @@ def test_nonpositive_value_in_an_appended_log_column_floors_only_its_log(
         np.testing.assert_array_equal(pred[2:], model.predict(new[2:]))
 
 
+def test_fits_other_rows_floor_an_appended_log_as_predict_does(small_nn):
+    # X_val, the rows of warm_start and partial_fit, and rows of weight 0 may
+    # hold a 0 in a count column that the training rows saw from 1 upwards.
+    Xw = np.c_[np.logspace(0, 4, 20), X[:, 1]]
+    zero = Xw.copy()
+    zero[0, 0] = 0.0
+    with pytest.warns(ExtrapolationWarning, match=r"\[0\].*1 row\(s\) of X_val"):
+        model = small_nn(early_stopping=True).fit(Xw, Y, X_val=zero, y_val=Y)
+    assert model.log_columns_ == [0]
+    with pytest.warns(ExtrapolationWarning, match=r"\[0\].*1 row\(s\) of X hold"):
+        model.partial_fit(zero, Y)
+    warm = small_nn(warm_start=True).fit(Xw, Y)
+    with pytest.warns(ExtrapolationWarning, match=r"\[0\].*1 row\(s\) of X hold"):
+        warm.fit(zero, Y)
+    # A row of weight 0 is absent: it neither stops the log nor sets the box.
+    weights = np.ones(20)
+    weights[0] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ExtrapolationWarning)
+        weighted = small_nn().fit(zero, Y, sample_weight=weights)
+    assert weighted.log_columns_ == [0] and weighted.x_min_[0] == Xw[1, 0]
+    for fitted in (model, warm, weighted):
+        assert np.isfinite(fitted.predict(Xw)).all()
+
+
 # ---------------------------------------------------------------- fine after all
 
 
