@@ -298,8 +298,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         rows, so no base selection and no guard). With nothing held out,
         L-BFGS stops sooner, after ``patience`` epochs in a row that each
         lowered its training loss by less than a relative 1e-6 (stop reason
-        ``"flat"``). The
-        choice is ``early_stopping_``.
+        ``"flat"``). The choice is ``early_stopping_``.
     validation_fraction : "auto" or float, default="auto"
         Share of rows held out. ``"auto"``: 20%, at most 5,000 rows.
     guard : bool, default=True

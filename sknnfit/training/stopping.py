@@ -337,6 +337,9 @@ class EarlyStop(Callback):
         The stop's reason in the history (:func:`stop_reason`).
     """
 
+    #: Callbacks pickled before ``reason`` existed read this class default.
+    reason = "early_stopping"
+
     def __init__(self, monitor, patience, tol, reason="early_stopping"):
         self.monitor = monitor
         self.patience = patience
