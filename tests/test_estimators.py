@@ -131,25 +131,23 @@ def test_lbfgs_with_nothing_held_out_stops_once_its_training_loss_is_flat():
     rng = np.random.default_rng(0)
     x = rng.uniform(-3, 3, (20, 1))
     y = np.sin(x[:, 0]) + rng.normal(0.0, 0.2, 20)
-    model = NNRegressor(
-        (16, 16),
-        optimizer="lbfgs",
-        early_stopping=False,
-        max_epochs=300,
-        random_state=0,
-    ).fit(x, y)
+
+    def fit(optimizer, max_epochs):
+        return NNRegressor(
+            (16, 16),
+            optimizer=optimizer,
+            early_stopping=False,
+            max_epochs=max_epochs,
+            random_state=0,
+        ).fit(x, y)
+
+    model = fit("lbfgs", 300)
     assert model.stages_[0]["stop"] == "flat"
     assert 10 < model.n_epochs_ < 300
     lowest = np.minimum.accumulate(model.loss_curve_)
     assert lowest[-1] > lowest[-11] * (1 - 1e-5)  # the last `patience` epochs
     # A stochastic optimizer's flat-looking loss is not a stop: its epochs run.
-    adamw = NNRegressor(
-        (16, 16),
-        optimizer="adamw",
-        early_stopping=False,
-        max_epochs=30,
-        random_state=0,
-    ).fit(x, y)
+    adamw = fit("adamw", 30)
     assert adamw.n_epochs_ == 30 and adamw.stages_[0]["stop"] == "max_epochs"
 
 
