@@ -990,7 +990,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         theirs in a column whose log is appended takes the log of the column's
         minimum, as at predict time.
         """
-        kept = X if w is None else X[w > 0]
+        kept, w_kept = (X, None) if w is None else (X[w > 0], w[w > 0])
         self.x_min_, self.x_max_ = kept.min(axis=0), kept.max(axis=0)
         self.input_transformer_, self.log_columns_ = make_input_transformer(
             self.input_transform, kept
@@ -998,11 +998,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         # Columns near float64's limit overflow the scaler's variance; the
         # float32 check then says so, instead of NumPy's RuntimeWarnings.
         with np.errstate(over="ignore", invalid="ignore"):
-            if w is None:
-                Xt64 = self.input_transformer_.fit_transform(X)
-            else:
-                fit_weighted(self.input_transformer_, kept, sample_weight=w[w > 0])
-                Xt64 = self._network_inputs(X)  # rows of weight 0: no warning
+            fit_weighted(self.input_transformer_, kept, sample_weight=w_kept)
+            Xt64 = self._network_inputs(X)  # rows of weight 0: no warning
         to_float32(Xt64, "X")  # raises if the network could not take it
         return Xt64
 
@@ -1919,12 +1916,11 @@ class NNRegressor(RegressorMixin, BaseEstimator):
             return  # nothing to learn: no network was trained, none is missed
         warnings.warn(
             f"The network adds nothing {where or 'on held-out rows'} to a "
-            f"closed-form model "
-            f"({kind}: RMSE {scores[kind]:.4g} standard deviations of y; the "
-            f"network's {scores['network']:.4g}), which predicts alone. The data "
-            "may be too small or too noisy for a network here, or a polynomial "
-            "suffices; guard=False keeps the network. validation_rmse_ has "
-            "every score.",
+            f"closed-form model ({kind}: RMSE {scores[kind]:.4g} standard "
+            f"deviations of y; the network's {scores['network']:.4g}), which "
+            "predicts alone. The data may be too small or too noisy for a "
+            "network here, or a polynomial suffices; guard=False keeps the "
+            "network. validation_rmse_ has every score.",
             NetworkNotUsedWarning,
             stacklevel=5,  # _closed_form_only, _guard, _fit, fit, the caller
         )
