@@ -98,6 +98,24 @@ def test_max_epochs_auto_counts_muons_newton_schulz_steps():
     assert muon == int(time_budget(200_000) // per_epoch)
 
 
+def test_max_epochs_auto_counts_bfloat16_newton_schulz_steps_as_faster():
+    from sknnfit._auto import (
+        BFLOAT16_NS_SPEEDUP,
+        MUON_MATRIX_SECONDS,
+        NEWTON_SCHULZ_SECONDS,
+        muon_step_seconds,
+    )
+
+    widths = [50, 192, 192, 192, 19]
+    # In bfloat16 the two 192 x 192 matrices run their products faster; the
+    # 50 x 192 one stays in float32.
+    expected = 3 * MUON_MATRIX_SECONDS + NEWTON_SCHULZ_SECONDS * (
+        50**2 * 192 + 2 * 192**3 / BFLOAT16_NS_SPEEDUP
+    )
+    assert muon_step_seconds(widths, "bfloat16") == pytest.approx(expected)
+    assert muon_step_seconds(widths, "bfloat16") < muon_step_seconds(widths)
+
+
 def test_max_epochs_auto_allows_more_work_in_bfloat16():
     params = {"hidden_layer_sizes": (192, 192, 192), "optimizer": "adamw"}
     params["batch_size"] = 1024

@@ -283,7 +283,7 @@ def _module_params(plan, n_inputs, n_outputs):
 
 def _optimizer_params(plan):
     opt_cls, opt_kwargs = optimizer_spec(
-        plan.optimizer, plan.lr, plan.weight_decay, plan.device
+        plan.optimizer, plan.lr, plan.weight_decay, plan.device, plan.precision
     )
     criterion, criterion_kwargs = make_criterion(plan.loss, quantile=plan.quantile)
     params = {"criterion": criterion, "optimizer": opt_cls, "lr": opt_kwargs.pop("lr")}
