@@ -79,8 +79,8 @@ NEWTON_SCHULZ_SECONDS = 6.5e-10
 #: network trained in bfloat16, matrices whose smaller side is at least
 #: sknnfit.training.optim.BFLOAT16_NS_MIN_SIDE): measured at one thread with
 #: AVX512-BF16, 1.65x as fast at 128 x 128, 2.9x at 192 x 192, 3.5x at 256 x
-#: 256; an epoch of steep25x19's three layers of 192 took 1.11 s instead of
-#: 1.62-1.74 s, where this model says 2.7 s instead of 3.5 s.
+#: 256; an epoch of steep25x19's three layers of 192 (191 steps) took 1.11 s
+#: instead of 1.62-1.74 s, where this model says 3.2 s instead of 4.3 s.
 BFLOAT16_NS_SPEEDUP = 2.5
 
 #: ... and a network trains for at most SECONDS_PER_ROW per training row, but

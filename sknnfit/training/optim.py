@@ -138,9 +138,9 @@ NEWTON_SCHULZ = (3.4445, -4.7750, 2.0315)
 #: MuonAdamW(ns_dtype=torch.bfloat16) orthogonalises in bfloat16 the matrices
 #: whose smaller side is at least this; smaller ones stay in float32, whose
 #: kernels are faster there. Five steps, one thread, a CPU with AVX512-BF16:
-#: bfloat16 took 0.44x the time of float32 at 64 x 64 ... 2.3x as long, and
-#: 50 x 192 1.7x as long; 128 x 128 1.65x as fast, 192 x 192 2.9x, 256 x 256
-#: 3.5x (two threads: 1.1x, 1.5x, 2.4x).
+#: bfloat16 took 2.3x as long as float32 at 64 x 64 and 1.7x as long at
+#: 50 x 192; it was 1.65x as fast at 128 x 128, 2.9x at 192 x 192 and 3.5x at
+#: 256 x 256 (two threads: 1.1x, 1.5x, 2.4x).
 BFLOAT16_NS_MIN_SIDE = 128
 
 
