@@ -1007,9 +1007,12 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         return Xt64
 
     def _network_inputs(self, X, what=None):
-        """The fitted input transform of ``X``, appended logs floored as at
-        predict time; :meth:`_warn_floored_logs` names the rows ``what`` (None:
-        no warning)."""
+        """The fitted input transform of ``X``, as ``predict`` takes it.
+
+        Appended logs of values <= 0 are floored at the column's training
+        minimum; :meth:`_warn_floored_logs` names the rows ``what`` (None: no
+        warning).
+        """
         from . import _inference
 
         if what is not None:
