@@ -18,7 +18,7 @@ import warnings
 from ._device import resolve_device
 from ._validation import check_hidden_layer_sizes
 from .bases import resolve_base
-from .modules import native_bfloat16
+from .modules import PERIODIC_FREQUENCIES, native_bfloat16
 
 #: optimizer="auto" picks full-batch L-BFGS when training rows x network
 #: parameters is at most this, Muon otherwise: an L-BFGS epoch is up to 20
@@ -119,6 +119,7 @@ class Plan:
     loss: str
     hidden_layer_sizes: tuple
     precision: str
+    periodic_inputs: int
     optimizer: str
     lr: float
     lr_schedule: str
@@ -151,6 +152,7 @@ _RESOLVED = (
     "loss_",
     "hidden_layer_sizes_",
     "precision_",
+    "periodic_inputs_",
     "optimizer_",
     "lr_",
     "lr_schedule_",
@@ -205,7 +207,8 @@ def make_plan(
     if sizes == "auto":
         sizes = _auto_layers(params["optimizer"], large, n_train, n_inputs, n_outputs)
     precision = _precision(params["precision"], device, large)
-    widths = [n_inputs, *sizes, n_outputs]
+    periodic_inputs = _periodic_inputs(params["embedding"], large, sizes, n_features)
+    widths = [n_inputs + 2 * PERIODIC_FREQUENCIES * periodic_inputs, *sizes, n_outputs]
     optimizer, lr, schedule = _optimizer(params, n_train * _n_parameters(widths))
     batch_size = _batch_size(params["batch_size"], optimizer, n_train)
     if nothing_to_learn:
@@ -224,6 +227,7 @@ def make_plan(
         loss="mse" if params["loss"] == "auto" else params["loss"],
         hidden_layer_sizes=sizes,
         precision=precision,
+        periodic_inputs=periodic_inputs,
         optimizer=optimizer,
         lr=lr,
         lr_schedule=schedule,
@@ -263,6 +267,19 @@ def _auto_layers(optimizer, large, n_train, n_inputs, n_outputs):
 def _n_parameters(widths):
     """Weights and biases of a fully connected network of these layer widths."""
     return sum(a * b + b for a, b in itertools.pairwise(widths))
+
+
+def _periodic_inputs(embedding, large, sizes, n_features):
+    """Inputs given periodic features: X's columns for ``"periodic"``, else 0.
+
+    ``embedding="auto"``: ``"periodic"`` on large data (see LARGE_DATA), where
+    the error falls with every pass and the features add resolution that the
+    network would otherwise spend its steps on; ``"none"`` below, where a
+    network also fits noise and smooth formulas gained nothing (README).
+    """
+    if embedding == "auto":
+        embedding = "periodic" if large else "none"
+    return n_features if embedding == "periodic" and sizes else 0
 
 
 def _precision(precision, device, large):
@@ -411,6 +428,7 @@ def fitted_plan(estimator):
     fallback = {
         "early_stopping_": params["early_stopping"] is True,
         "patience_": params["patience"],
+        "periodic_inputs_": 0,  # newer than the first format-2 files
     }
     resolved = {
         name[:-1]: getattr(estimator, name, fallback.get(name)) for name in _RESOLVED

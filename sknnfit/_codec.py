@@ -197,11 +197,12 @@ def _stored_history(item, dec):
 
 
 def _n_inputs(state):
-    """Width of the input layer of an MLP's state: its first Linear's columns."""
+    """Inputs of an MLP's state: its first Linear's columns, less periodic features."""
     first = (
         state["hidden.0.weight"] if "hidden.0.weight" in state else state["out.weight"]
     )
-    return first.shape[1]
+    periodic = state.get("periodic.frequencies")
+    return first.shape[1] - (0 if periodic is None else 2 * periodic.numel())
 
 
 def _rebuild_net(plan, n_outputs, state, history, where):

@@ -31,7 +31,7 @@ from torch import nn
 
 from . import features
 from .exceptions import ExtrapolationWarning
-from .modules import MLP, Sine
+from .modules import MLP, Sine, periodic_features
 
 #: Rows per forward pass at predict time (memory, not accuracy).
 PREDICT_BATCH = 8192
@@ -335,10 +335,12 @@ def drop_float64(module):
 class Layer:
     """One step of an MLP's forward pass.
 
-    ``kind`` is ``"linear"`` (``weight`` of shape (out, in), ``bias``) or an
-    activation of :data:`sknnfit._options.ACTIVATIONS`; ``param`` is the
-    negative slope of ``"leaky_relu"``, the frequency of ``"sin"`` and the
-    approximation (``"none"`` or ``"tanh"``) of ``"gelu"``.
+    ``kind`` is ``"linear"`` (``weight`` of shape (out, in), ``bias``),
+    ``"periodic"`` (``weight``: the frequencies of
+    :class:`~sknnfit.modules.PeriodicFeatures`) or an activation of
+    :data:`sknnfit._options.ACTIVATIONS`; ``param`` is the negative slope of
+    ``"leaky_relu"``, the frequency of ``"sin"`` and the approximation
+    (``"none"`` or ``"tanh"``) of ``"gelu"``.
     """
 
     kind: str
@@ -370,6 +372,8 @@ def network_layers(module):
         nn.SiLU: ("silu", None),
     }
     trunk = []
+    if module.periodic is not None:
+        trunk.append(Layer("periodic", module.periodic.frequencies))
     for layer in [*module.hidden, module.out]:
         kind = type(layer)
         if kind is nn.Linear:
@@ -391,7 +395,10 @@ def network_layers(module):
 
 
 def _activation(layer):
-    """The function an activation :class:`Layer` stands for, as its module calls it."""
+    """The function an activation or ``"periodic"`` :class:`Layer` stands for,
+    as its module calls it."""
+    if layer.kind == "periodic":
+        return lambda x: periodic_features(x, layer.weight)
     if layer.kind == "relu":
         return F.relu
     if layer.kind == "tanh":

@@ -88,9 +88,11 @@ def check_nnregressor(est, groups, states):
         if group is not None:
             _indices(group, n_out, f"the output group of net {i}")
         first = state.get("hidden.0.weight", state.get("out.weight"))
-        if first is None or first.ndim != 2 or first.shape[1] != width:
+        periodic = state.get("periodic.frequencies")  # checked by the module's shapes
+        columns = width + (0 if periodic is None else 2 * periodic.numel())
+        if first is None or first.ndim != 2 or first.shape[1] != columns:
             got = None if first is None else tuple(first.shape)
-            raise _fail(f"the first layer of net {i}", got, f"(*, {width})")
+            raise _fail(f"the first layer of net {i}", got, f"(*, {columns})")
 
 
 def check_module_state(net, state, where):

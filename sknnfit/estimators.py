@@ -340,6 +340,15 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         the log of each strictly positive column spanning more than a decade
         (max/min > 10, ``log_columns_``); see
         :func:`sknnfit.features.make_input_transformer`.
+    embedding : {"auto", "periodic", "none"}, default="auto"
+        ``"periodic"`` gives each column of ``X`` (standardised) four sines
+        and four cosines of trained frequencies in front of the first hidden
+        layer (:class:`sknnfit.modules.PeriodicFeatures`; the periodic
+        embeddings of Gorishniy et al. 2022): steep and narrow features are
+        then fitted in fewer steps. ``"auto"``: ``"periodic"`` on the large data
+        that gets the wide network of ``hidden_layer_sizes="auto"``, ``"none"``
+        below, where they also fit noise and cost precision on smooth
+        formulas (README). The choice is ``periodic_inputs_``.
     device : str, default="auto"
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     n_threads : int or None, default=None
@@ -430,6 +439,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         Hidden layer widths used (``hidden_layer_sizes`` resolved).
     precision_ : str
         Training arithmetic used (``precision`` resolved).
+    periodic_inputs_ : int
+        Columns of ``X`` the networks give periodic features (``embedding``
+        resolved): ``n_features_in_`` or 0.
     base_kind_ : str
         The base model used; ``base_`` is the fitted ridge model, the
         :class:`~sknnfit.bases.PowerLaw` (``"power"``), the
@@ -566,6 +578,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "grad_clip": [None, Interval(numbers.Real, 0, None, closed="neither")],
         "input_transform": [StrOptions(set(INPUT_TRANSFORMS))],
+        "embedding": [StrOptions({"auto", "periodic", "none"})],
         "device": [str, TorchDevice],
         "n_threads": [None, Interval(numbers.Integral, 1, None, closed="left")],
         "precision": [StrOptions({"auto", *PRECISIONS})],
@@ -606,6 +619,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         tol=1e-4,
         grad_clip=None,
         input_transform="auto",
+        embedding="auto",
         device="auto",
         n_threads=None,
         precision="auto",
@@ -639,6 +653,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         self.tol = tol
         self.grad_clip = grad_clip
         self.input_transform = input_transform
+        self.embedding = embedding
         self.device = device
         self.n_threads = n_threads
         self.precision = precision

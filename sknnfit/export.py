@@ -367,12 +367,25 @@ def _layers(g, layers, x):
     return x
 
 
+def _periodic(g, frequencies, x):
+    """``x`` followed by its periodic features (``modules.periodic_features``)."""
+    n, k = frequencies.shape
+    ints = np.int64
+    z = g.op("Unsqueeze", g.columns(x, 0, n), g.const([2], ints))  # (rows, n, 1)
+    z = g.op("Mul", z, g.const(2.0 * math.pi * frequencies))  # (rows, n, k)
+    both = g.op("Concat", g.op("Sin", z), g.op("Cos", z), axis=2)
+    flat = g.op("Reshape", both, g.const([0, 2 * n * k], ints))
+    return g.op("Concat", x, flat, axis=1)
+
+
 def _numpy(tensor):
     return tensor.detach().cpu().double().numpy()
 
 
 def _activation(g, layer, x):
     kind = layer.kind
+    if kind == "periodic":
+        return _periodic(g, _numpy(layer.weight), x)
     if kind == "relu":
         return g.op("Relu", x)
     if kind == "tanh":

@@ -67,6 +67,54 @@ def make_activation(name, sin_w0=1.0):
     raise ValueError(f"activation must be one of {ACTIVATIONS}; got {name!r}.")
 
 
+#: Frequencies per input of :class:`PeriodicFeatures` in sknnfit's networks.
+PERIODIC_FREQUENCIES = 2
+
+#: Standard deviation of their initial frequencies, in cycles per standard
+#: deviation of the input. They are trained, so it sets where they start only.
+PERIODIC_SCALE = 0.3
+
+
+class PeriodicFeatures(nn.Module):
+    """Append ``sin(2 pi c x_j)`` and ``cos(2 pi c x_j)`` of leading input columns.
+
+    The periodic embeddings of numerical features (Gorishniy, Rubachev and
+    Babenko 2022, "On embeddings for numerical features in tabular deep
+    learning"), without their linear layer: each embedded column ``j`` gets
+    ``n_frequencies`` trained frequencies ``c``, and the output is the input
+    followed, per embedded column, by the sines of its frequencies then their
+    cosines. The first hidden layer mixes them.
+
+    Parameters
+    ----------
+    n_inputs : int
+        The first ``n_inputs`` columns are embedded; the others pass through.
+    n_frequencies : int, default=PERIODIC_FREQUENCIES
+    scale : float, default=PERIODIC_SCALE
+        Initial frequencies are drawn from ``N(0, scale**2)``.
+    """
+
+    def __init__(
+        self, n_inputs, n_frequencies=PERIODIC_FREQUENCIES, scale=PERIODIC_SCALE
+    ):
+        super().__init__()
+        self.frequencies = nn.Parameter(torch.randn(n_inputs, n_frequencies) * scale)
+
+    def forward(self, x):
+        return periodic_features(x, self.frequencies)
+
+
+def periodic_features(x, frequencies):
+    """``x`` followed by the features of :class:`PeriodicFeatures`.
+
+    ``frequencies`` has shape (n, k): for each of the first ``n`` columns of
+    ``x``, in order, the sines of its ``k`` frequencies then their cosines.
+    """
+    z = (2.0 * math.pi) * x[:, : frequencies.shape[0], None] * frequencies
+    features = torch.cat([torch.sin(z), torch.cos(z)], dim=-1)
+    return torch.cat([x, features.flatten(1)], dim=1)
+
+
 class MLP(nn.Module):
     """Multi-layer perceptron with an optional linear path from inputs to outputs.
 
@@ -87,6 +135,12 @@ class MLP(nn.Module):
         ``"sin"`` networks: the first layer's initial weights are multiplied by
         this, which widens the band of input frequencies the network starts
         with (the multi-stage networks' kappa). Only the initialisation reads it.
+    periodic_inputs : int, default=0
+        Give the first ``periodic_inputs`` input columns periodic features
+        (:class:`PeriodicFeatures`) in front of the first hidden layer; 0 for
+        none. The linear path takes the inputs alone.
+    n_frequencies : int, default=PERIODIC_FREQUENCIES
+        Frequencies of each of those columns.
     precision : {"float32", "bfloat16", "float64"}, default="float32"
         ``"bfloat16"``: in training mode the forward pass of float32 inputs runs
         under :func:`torch.autocast` with bfloat16 (mixed precision: the matrix
@@ -105,6 +159,8 @@ class MLP(nn.Module):
         sin_w0=1.0,
         precision="float32",
         first_scale=1.0,
+        periodic_inputs=0,
+        n_frequencies=PERIODIC_FREQUENCIES,
     ):
         super().__init__()
         if precision not in PRECISIONS:
@@ -112,8 +168,15 @@ class MLP(nn.Module):
                 f"precision must be one of {PRECISIONS}; got {precision!r}."
             )
         self.precision = precision
+        if not 0 <= periodic_inputs <= n_inputs:
+            raise ValueError(
+                f"periodic_inputs must be in [0, n_inputs={n_inputs}]; got "
+                f"{periodic_inputs}."
+            )
+        if not hidden_layer_sizes:
+            periodic_inputs = 0  # a linear model: nothing to mix the features
         layers = []
-        width = n_inputs
+        width = n_inputs + 2 * n_frequencies * periodic_inputs
         for size in hidden_layer_sizes:
             layers.append(nn.Linear(width, size))
             layers.append(make_activation(activation, sin_w0))
@@ -121,6 +184,12 @@ class MLP(nn.Module):
         self.hidden = nn.Sequential(*layers)
         self.out = nn.Linear(width, n_outputs)
         self.skip = nn.Linear(n_inputs, n_outputs) if linear_skip else None
+        # Drawn after the layers, so that networks without it start as before.
+        self.periodic = (
+            PeriodicFeatures(periodic_inputs, n_frequencies)
+            if periodic_inputs
+            else None
+        )
         if activation == "sin":
             self._siren_init(sin_w0, first_scale)
         if self.skip is not None and hidden_layer_sizes:
@@ -154,7 +223,7 @@ class MLP(nn.Module):
         return self._forward(x)
 
     def _forward(self, x):
-        y = self.out(self.hidden(x))
+        y = self.out(self.hidden(x if self.periodic is None else self.periodic(x)))
         if self.skip is not None:
             y = y + self.skip(x)
         return y

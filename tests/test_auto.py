@@ -11,7 +11,12 @@ from sknnfit._auto import Plan, fitted_plan, make_plan
 
 
 def plan_for(n_train, n_outputs=19, n_inputs=50, **params):
-    """The plan of NNRegressor(**params) for data of this size (no validation)."""
+    """The plan of NNRegressor(**params) for data of this size (no validation).
+
+    Without periodic features unless asked: the costs below are those of the
+    plain network.
+    """
+    params.setdefault("embedding", "none")
     return make_plan(
         NNRegressor(**params).get_params(),
         n_samples=n_train,
@@ -268,3 +273,45 @@ def test_patience_auto(optimizer, schedule, max_epochs, expected):
 
     assert _patience("auto", optimizer, schedule, max_epochs) == expected
     assert _patience(7, optimizer, schedule, max_epochs) == 7
+
+
+@pytest.mark.parametrize(
+    ("n_train", "n_outputs", "embedding", "expected"),
+    [
+        (200_000, 19, "auto", 25),  # large: X's 25 columns get periodic features
+        (20_000, 19, "auto", 0),  # 380,000 target values: not large
+        (20_000, 19, "periodic", 25),
+        (200_000, 19, "none", 0),
+    ],
+)
+def test_embedding_auto_gives_periodic_features_on_large_data_only(
+    n_train, n_outputs, embedding, expected
+):
+    plan = make_plan(
+        NNRegressor(embedding=embedding).get_params(),
+        n_samples=n_train,
+        n_train=n_train,
+        n_features=25,
+        n_inputs=50,  # with appended logs, which get no periodic features
+        n_outputs=n_outputs,
+    )
+    assert plan.periodic_inputs == expected
+
+
+def test_periodic_features_need_hidden_layers():
+    plan = plan_for(1000, embedding="periodic", hidden_layer_sizes=())
+    assert plan.periodic_inputs == 0
+
+
+def test_max_epochs_auto_counts_the_periodic_features_of_the_first_layer():
+    from sknnfit._auto import epoch_seconds, time_budget
+
+    params = {"hidden_layer_sizes": (192, 192, 192), "optimizer": "adamw"}
+    params.update(batch_size=1024, precision="float32")
+    plain = plan_for(200_000, **params)
+    periodic = plan_for(200_000, embedding="periodic", **params)
+    # 50 inputs + 2 x 2 sines and cosines of each: the first layer takes 250.
+    n_parameters = 250 * 192 + 192 + 2 * (192 * 192 + 192) + 192 * 19 + 19
+    per_epoch = epoch_seconds(196, 1024, n_parameters)
+    assert periodic.max_epochs == int(time_budget(200_000) // per_epoch) == 46
+    assert plain.max_epochs == 64

@@ -1616,3 +1616,27 @@ def test_return_std_needs_an_ensemble(small_nn, smooth_data):
     X, y = smooth_data
     with pytest.raises(ValueError, match="n_ensemble"):
         small_nn().fit(X, y).predict(X, return_std=True)
+
+
+# ------------------------------------------------------------------ embedding
+
+
+def test_embedding_periodic_gives_xs_columns_trained_frequencies(small_nn, smooth_data):
+    X, y = smooth_data
+    X = np.c_[X, np.exp(3 * X[:, 0])]  # spans decades: its log is appended
+    model = small_nn(embedding="periodic", optimizer="muon", guard=False).fit(X, y)
+    assert model.periodic_inputs_ == 4 == model.n_features_in_
+    module = model.net_.module_
+    assert module.periodic.frequencies.shape == (4, 2)  # not the appended log
+    # Muon steps the hidden matrices; the frequencies take AdamW's step.
+    (muon,) = [g for g in model.net_.optimizer_.param_groups if g["muon"]]
+    assert all(p is not module.periodic.frequencies for p in muon["params"])
+
+
+def test_embedding_auto_and_none_give_no_periodic_features_to_small_data(
+    small_nn, smooth_data
+):
+    for embedding in ("auto", "none"):
+        model = small_nn(embedding=embedding).fit(*smooth_data)
+        assert model.periodic_inputs_ == 0
+        assert model.net_.module_.periodic is None

@@ -58,6 +58,8 @@ def _fit(small_nn, X, y, **params):
         {"multi_output": "separate", "n_ensemble": 2},
         {"linear_skip": True},
         {"n_stages": 2},
+        {"embedding": "periodic"},
+        {"embedding": "periodic", "linear_skip": True, "input_transform": "log"},
     ],
 )
 @pytest.mark.parametrize("y_ndim", [1, 2])

@@ -56,6 +56,7 @@ def _data(n=200, n_features=2, positive=False, seed=0):
         {"n_ensemble": 2},
         {"multi_output": "separate"},
         {"activation": "sin", "linear_skip": True},
+        {"embedding": "periodic"},
     ],
 )
 def test_predict_matches_the_scikit_learn_steps(small_nn, params):

@@ -9,6 +9,7 @@ from torch import nn
 from sknnfit.modules import (
     ACTIVATIONS,
     MLP,
+    PeriodicFeatures,
     Sine,
     make_activation,
     native_bfloat16,
@@ -220,3 +221,47 @@ def test_native_bfloat16_on_cuda_does_not_count_emulation(monkeypatch):
         torch.cuda, "is_bf16_supported", lambda including_emulation=True: True
     )
     assert native_bfloat16("cuda:0") is True
+
+
+# ------------------------------------------------------------------ periodic features
+
+
+def test_periodic_features_append_sines_then_cosines_of_the_leading_columns():
+    x = torch.tensor([[0.5, -1.0, 7.0], [2.0, 0.25, -3.0]], dtype=torch.float64)
+    layer = PeriodicFeatures(2, n_frequencies=2).double()
+    with torch.no_grad():
+        layer.frequencies.copy_(torch.tensor([[1.0, 0.1], [0.5, 2.0]]))
+    out = layer(x)
+    assert out.shape == (2, 3 + 2 * 2 * 2)
+    torch.testing.assert_close(out[:, :3], x)  # the input passes through first
+    for j, freqs in enumerate(([1.0, 0.1], [0.5, 2.0])):
+        z = 2 * math.pi * x[:, j : j + 1] * torch.tensor(freqs, dtype=torch.float64)
+        block = out[:, 3 + 4 * j : 3 + 4 * (j + 1)]
+        torch.testing.assert_close(block, torch.cat([z.sin(), z.cos()], dim=1))
+
+
+def test_mlp_periodic_inputs_widen_the_first_layer_and_train_the_frequencies():
+    torch.manual_seed(0)
+    model = MLP(5, 2, (8, 8), periodic_inputs=3, n_frequencies=2)
+    assert linears(model)[0].in_features == 5 + 3 * 2 * 2
+    assert model.periodic.frequencies.shape == (3, 2)
+    x = torch.randn(4, 5)
+    model(x).sum().backward()
+    assert model.periodic.frequencies.grad.abs().sum() > 0
+    # Inputs after the first three (appended logs) are not embedded.
+    features = model.periodic(x)[:, 5:]
+    torch.testing.assert_close(features, model.periodic(x[:, :3])[:, 3:])
+
+
+def test_mlp_periodic_features_need_hidden_layers_and_existing_columns():
+    assert MLP(3, 1, (8,)).periodic is None
+    assert MLP(3, 1, (), periodic_inputs=3).periodic is None
+    with pytest.raises(ValueError, match=r"must be in \[0, n_inputs=3\]; got 4"):
+        MLP(3, 1, (8,), periodic_inputs=4)
+
+
+def test_mlp_periodic_features_follow_the_precision():
+    model = MLP(3, 1, (8,), periodic_inputs=3, precision="float64")
+    assert model.periodic.frequencies.dtype == torch.float64
+    model = MLP(3, 1, (8,), periodic_inputs=3, precision="bfloat16").train()
+    assert model(torch.randn(5, 3)).dtype == torch.float32

@@ -126,6 +126,7 @@ NN_CASES = [
     pytest.param(
         {"hidden_layer_sizes": "auto", "precision": "auto"}, id="auto-architecture"
     ),
+    pytest.param({"embedding": "periodic"}, id="periodic"),
     pytest.param(
         {"precision": "bfloat16", "optimizer": "adam"},
         id="bfloat16",

@@ -278,6 +278,7 @@ def _module_params(plan, n_inputs, n_outputs):
         "module__activation": plan.activation,
         "module__linear_skip": plan.linear_skip,
         "module__precision": plan.precision,
+        "module__periodic_inputs": plan.periodic_inputs,
     }
 
 
