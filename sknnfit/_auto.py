@@ -203,12 +203,16 @@ def make_plan(
     device = resolve_device(params["device"])
     per_net = n_outputs if params["multi_output"] == "shared" else 1
     large = n_train * per_net >= LARGE_DATA
+    periodic_inputs = _periodic_inputs(params["embedding"], large, n_features)
+    # The first hidden layer's inputs: the network's, and the periodic features.
+    first = n_inputs + 2 * PERIODIC_FREQUENCIES * periodic_inputs
     sizes = check_hidden_layer_sizes(params["hidden_layer_sizes"])
     if sizes == "auto":
-        sizes = _auto_layers(params["optimizer"], large, n_train, n_inputs, n_outputs)
+        sizes = _auto_layers(params["optimizer"], large, n_train, first, n_outputs)
+    if not sizes:  # a linear model: nothing to mix the features
+        periodic_inputs, first = 0, n_inputs
     precision = _precision(params["precision"], device, large)
-    periodic_inputs = _periodic_inputs(params["embedding"], large, sizes, n_features)
-    widths = [n_inputs + 2 * PERIODIC_FREQUENCIES * periodic_inputs, *sizes, n_outputs]
+    widths = [first, *sizes, n_outputs]
     optimizer, lr, schedule = _optimizer(params, n_train * _n_parameters(widths))
     batch_size = _batch_size(params["batch_size"], optimizer, n_train)
     if nothing_to_learn:
@@ -269,17 +273,17 @@ def _n_parameters(widths):
     return sum(a * b + b for a, b in itertools.pairwise(widths))
 
 
-def _periodic_inputs(embedding, large, sizes, n_features):
+def _periodic_inputs(embedding, large, n_features):
     """Inputs given periodic features: X's columns for ``"periodic"``, else 0.
 
     ``embedding="auto"``: ``"periodic"`` on large data (see LARGE_DATA), where
-    the error falls with every pass and the features add resolution that the
-    network would otherwise spend its steps on; ``"none"`` below, where a
-    network also fits noise and smooth formulas gained nothing (README).
+    the error falls with every pass and the features save the network steps;
+    ``"none"`` below, where a network also fits more of the noise with them,
+    and the smooth formulas' small L-BFGS networks lost precision (README).
     """
     if embedding == "auto":
         embedding = "periodic" if large else "none"
-    return n_features if embedding == "periodic" and sizes else 0
+    return n_features if embedding == "periodic" else 0
 
 
 def _precision(precision, device, large):

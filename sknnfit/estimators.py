@@ -341,8 +341,8 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         (max/min > 10, ``log_columns_``); see
         :func:`sknnfit.features.make_input_transformer`.
     embedding : {"auto", "periodic", "none"}, default="auto"
-        ``"periodic"`` gives each column of ``X`` (standardised) four sines
-        and four cosines of trained frequencies in front of the first hidden
+        ``"periodic"`` gives each column of ``X`` (standardised) two sines
+        and two cosines of trained frequencies in front of the first hidden
         layer (:class:`sknnfit.modules.PeriodicFeatures`; the periodic
         embeddings of Gorishniy et al. 2022): steep and narrow features are
         then fitted in fewer steps. ``"auto"``: ``"periodic"`` on the large data

@@ -315,3 +315,13 @@ def test_max_epochs_auto_counts_the_periodic_features_of_the_first_layer():
     per_epoch = epoch_seconds(196, 1024, n_parameters)
     assert periodic.max_epochs == int(time_budget(200_000) // per_epoch) == 46
     assert plain.max_epochs == 64
+
+
+def test_auto_architecture_counts_the_periodic_features_of_small_data():
+    # 3 inputs, 1 output, 2,200 rows: 3 x 64 (8,641 parameters) is within
+    # L-BFGS's 2e7 rows x parameters; with the 12 features the first layer
+    # takes 15 inputs, 9,409 parameters, beyond it: 3 x 32 keeps L-BFGS.
+    assert plan_for(2_200, n_outputs=1, n_inputs=3).hidden_layer_sizes == (64,) * 3
+    plan = plan_for(2_200, n_outputs=1, n_inputs=3, embedding="periodic")
+    assert plan.periodic_inputs == 3
+    assert (plan.hidden_layer_sizes, plan.optimizer) == ((32, 32, 32), "lbfgs")
