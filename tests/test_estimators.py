@@ -1621,7 +1621,9 @@ def test_return_std_needs_an_ensemble(small_nn, smooth_data):
 # ------------------------------------------------------------------ embedding
 
 
-def test_embedding_periodic_gives_xs_columns_trained_frequencies(small_nn, smooth_data):
+def test_embedding_periodic_gives_xs_columns_frequencies_that_adamw_steps(
+    small_nn, smooth_data
+):
     X, y = smooth_data
     X = np.c_[X, np.exp(3 * X[:, 0])]  # spans decades: its log is appended
     model = small_nn(embedding="periodic", optimizer="muon", guard=False).fit(X, y)
