@@ -126,9 +126,30 @@ def test_max_epochs_auto_allows_more_work_in_bfloat16():
     params["batch_size"] = 1024
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # emulated bfloat16 here
-        # The per-row cost / 1.5: 210 s / (196 x (1.9 + 14.8 / 1.5) ms).
-        assert plan_for(200_000, precision="bfloat16", **params).max_epochs == 91
+        # The per-row cost / 3.5, 0.5 ms more a step:
+        # 210 s / (196 x (1.9 + 0.5 + 14.8 / 3.5) ms).
+        assert plan_for(200_000, precision="bfloat16", **params).max_epochs == 161
     assert plan_for(200_000, precision="float32", **params).max_epochs == 64
+
+
+def test_bfloat16_epoch_costs_the_casts_and_less_per_row():
+    from sknnfit._auto import (
+        BFLOAT16_SPEEDUP,
+        BFLOAT16_STEP_SECONDS,
+        ROW_PARAMETER_SECONDS,
+        STEP_SECONDS,
+        epoch_seconds,
+    )
+
+    per_row = ROW_PARAMETER_SECONDS * 1024 * 100_000
+    assert epoch_seconds(10, 1024, 100_000) == pytest.approx(
+        10 * (STEP_SECONDS + per_row)
+    )
+    assert epoch_seconds(10, 1024, 100_000, "bfloat16") == pytest.approx(
+        10 * (STEP_SECONDS + BFLOAT16_STEP_SECONDS + per_row / BFLOAT16_SPEEDUP)
+    )
+    # Small steps are dominated by their fixed cost, which the casts raise.
+    assert epoch_seconds(10, 32, 1_000, "bfloat16") > epoch_seconds(10, 32, 1_000)
 
 
 @pytest.mark.parametrize(
