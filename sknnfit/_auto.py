@@ -94,9 +94,10 @@ MAX_SECONDS = 210.0
 #: BFLOAT16_STEP_SECONDS to each step (autocast's casts). Measured where
 #: bfloat16 is native (AMD EPYC with AVX512-BF16, one thread, AdamW and Muon,
 #: 20-150 inputs, widths 64-256, batches 256-1024): the per-row cost fell 3.5x
-#: and a step's fixed cost rose by a third; the model's seconds per real second
-#: then agree within 0.32-0.41 for bfloat16 and 0.30-0.40 for float32, where
-#: a per-row factor of 1.5 counted a bfloat16 step as up to 2.2x too slow.
+#: and a step's fixed cost rose by a third. Real seconds per model second are
+#: then 0.32-0.42 in bfloat16 and 0.32-0.41 in float32 (one thread,
+#: benchmarks/results/cost_model.md), where a per-row factor of 1.5 counted a
+#: bfloat16 step as up to 2.2x too slow.
 BFLOAT16_SPEEDUP = 3.5
 BFLOAT16_STEP_SECONDS = 5e-4
 
