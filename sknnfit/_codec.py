@@ -32,7 +32,7 @@ import numpy as np
 from sklearn.base import clone
 
 from . import _values
-from ._sizes import check_nnregressor, check_sklearn, check_ttr
+from ._sizes import check_nnregressor, check_sklearn, check_ttr, periodic_columns
 from ._values import _unsupported
 
 __all__ = ["SKLEARN_CLASSES", "Decoder", "Encoder", "codecs", "supported_names"]
@@ -201,8 +201,7 @@ def _n_inputs(state):
     first = (
         state["hidden.0.weight"] if "hidden.0.weight" in state else state["out.weight"]
     )
-    periodic = state.get("periodic.frequencies")
-    return first.shape[1] - (0 if periodic is None else 2 * periodic.numel())
+    return first.shape[1] - periodic_columns(state)
 
 
 def _rebuild_net(plan, n_outputs, state, history, where):

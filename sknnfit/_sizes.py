@@ -88,11 +88,19 @@ def check_nnregressor(est, groups, states):
         if group is not None:
             _indices(group, n_out, f"the output group of net {i}")
         first = state.get("hidden.0.weight", state.get("out.weight"))
-        periodic = state.get("periodic.frequencies")  # checked by the module's shapes
-        columns = width + (0 if periodic is None else 2 * periodic.numel())
+        columns = width + periodic_columns(state)
         if first is None or first.ndim != 2 or first.shape[1] != columns:
             got = None if first is None else tuple(first.shape)
             raise _fail(f"the first layer of net {i}", got, f"(*, {columns})")
+
+
+def periodic_columns(state):
+    """Columns an MLP state's periodic features add to its first layer (0 if none).
+
+    Their frequencies' own shape is checked with the module's (check_module_state).
+    """
+    frequencies = state.get("periodic.frequencies")
+    return 0 if frequencies is None else 2 * frequencies.numel()
 
 
 def check_module_state(net, state, where):
