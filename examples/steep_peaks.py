@@ -10,13 +10,16 @@ appended log columns. Measured with this script (seed 0, 20,000 rows): the defau
 reached nrmse 0.041 and peak_nmae 0.156 in 47 s (400 passes); the tree baseline
 0.138 and 0.47, the polynomial 0.78 and 5.3. The recipe, ``n_ensemble=2``
 (the average of two nets from different seeds), got 0.037 and 0.145 for twice the
-time. With all 200,000 rows the default trains a wider network (three layers
-of 192 instead of 128, ``hidden_layer_sizes="auto"`` for a million target values
-or more) in bfloat16 where the CPU or GPU has it (``precision="auto"``) and
-reaches nrmse 0.0096-0.0133 and peak_nmae 0.025-0.032 over seeds 0-2, every goal
-of issue 4 on every seed (``benchmarks/results/goals.md``, two threads). The full
-problem takes about 3 minutes per fit; the default ``--n-train 20000`` about 4 minutes
-for the whole script on a 2-core CPU.
+time. With all 200,000 rows the default trains a wider network
+(``hidden_layer_sizes="auto"``: three layers of 192 instead of 128 for a million
+target values or more, and of 256 where they are also 15 or more per parameter
+and the network trains 5,000 steps or more) with periodic features of the inputs
+(``embedding="auto"``), in bfloat16 where the CPU or GPU has it
+(``precision="auto"``), and reaches nrmse 0.0044-0.0051 and peak_nmae
+0.0082-0.0101 over seeds 0-2, every goal of issue 4 on every seed
+(``benchmarks/results/goals.md``, two threads, 67-78 s a fit on a 2-core CPU
+with AVX512-BF16). The default ``--n-train 20000`` takes about 4 minutes for the
+whole script on a 2-core CPU.
 """
 
 import argparse

@@ -112,6 +112,19 @@ LARGE_DATA = 1_000_000
 DEFAULT_LAYERS = (128, 128, 128)
 LARGE_LAYERS = (192, 192, 192)
 
+#: ... and on large data WIDE_LAYERS instead where the network learns at least
+#: WIDE_VALUES_PER_PARAMETER target values per parameter of WIDE_LAYERS and
+#: trains them for at least WIDE_MIN_STEPS optimizer steps (max_epochs x
+#: batches per epoch; "auto": what the time budget buys). In the same budget
+#: the wider network takes fewer, better steps: it needs data enough for its
+#: parameters and steps enough to settle (steep25x19, bfloat16: at 200,000 rows,
+#: 21 values per parameter and 8,600 steps, it beat 3 x 192 on every seed; at
+#: 100,000 rows, 10 per parameter, they tied; at 60,000 it lost; in float32,
+#: 3,200 steps, it lost; README).
+WIDE_LAYERS = (256, 256, 256)
+WIDE_VALUES_PER_PARAMETER = 15
+WIDE_MIN_STEPS = 5_000
+
 
 @dataclasses.dataclass(frozen=True)
 class Plan:
@@ -213,21 +226,24 @@ def make_plan(
     periodic_inputs = _periodic_inputs(params["embedding"], large, n_features)
     # The first hidden layer's inputs: the network's, and the periodic features.
     first = n_inputs + 2 * PERIODIC_FREQUENCIES * periodic_inputs
+    precision = _precision(params["precision"], device, large)
     sizes = check_hidden_layer_sizes(params["hidden_layer_sizes"])
-    if sizes == "auto":
-        sizes = _auto_layers(params["optimizer"], large, n_train, first, n_outputs)
+    if sizes == "auto" and large:
+        values = n_train * per_net
+        sizes = _large_layers(params, precision, n_train, values, first, n_outputs)
+    elif sizes == "auto":
+        sizes = _auto_layers(params["optimizer"], n_train, first, n_outputs)
     if not sizes:  # a linear model: nothing to mix the features
         periodic_inputs, first = 0, n_inputs
-    precision = _precision(params["precision"], device, large)
     widths = [first, *sizes, n_outputs]
     optimizer, lr, schedule = _optimizer(params, n_train * _n_parameters(widths))
     batch_size = _batch_size(params["batch_size"], optimizer, n_train)
     if nothing_to_learn:
         max_epochs = 0
-    elif params["max_epochs"] == "auto":
-        max_epochs = _auto_epochs(optimizer, precision, n_train, batch_size, widths)
     else:
-        max_epochs = int(params["max_epochs"])
+        max_epochs = _max_epochs(
+            params, optimizer, precision, n_train, batch_size, widths
+        )
     if params["multi_output"] == "separate":
         groups = tuple((j,) for j in range(n_outputs))
     else:
@@ -262,10 +278,8 @@ def make_plan(
     )
 
 
-def _auto_layers(optimizer, large, n_train, n_inputs, n_outputs):
-    """``hidden_layer_sizes="auto"``: see LBFGS_WIDTHS and LARGE_DATA."""
-    if large:
-        return LARGE_LAYERS
+def _auto_layers(optimizer, n_train, n_inputs, n_outputs):
+    """``hidden_layer_sizes="auto"`` below LARGE_DATA: see LBFGS_WIDTHS."""
     if optimizer == "auto":
         for width in LBFGS_WIDTHS:
             sizes = (width,) * len(DEFAULT_LAYERS)
@@ -273,6 +287,28 @@ def _auto_layers(optimizer, large, n_train, n_inputs, n_outputs):
             if n_train * n_parameters <= LBFGS_BUDGET:
                 return sizes
     return DEFAULT_LAYERS
+
+
+def _large_layers(params, precision, n_train, n_values, n_inputs, n_outputs):
+    """``hidden_layer_sizes="auto"`` on large data: see WIDE_LAYERS.
+
+    ``n_values``: the target values the network learns (rows x its outputs).
+    """
+    widths = [n_inputs, *WIDE_LAYERS, n_outputs]
+    if n_values < WIDE_VALUES_PER_PARAMETER * _n_parameters(widths):
+        return LARGE_LAYERS
+    optimizer, _, _ = _optimizer(params, n_train * _n_parameters(widths))
+    batch_size = _batch_size(params["batch_size"], optimizer, n_train)
+    epochs = _max_epochs(params, optimizer, precision, n_train, batch_size, widths)
+    steps = epochs * (1 if optimizer == "lbfgs" else math.ceil(n_train / batch_size))
+    return WIDE_LAYERS if steps >= WIDE_MIN_STEPS else LARGE_LAYERS
+
+
+def _max_epochs(params, optimizer, precision, n_train, batch_size, widths):
+    """``max_epochs`` as given, or resolved by :func:`_auto_epochs`."""
+    if params["max_epochs"] == "auto":
+        return _auto_epochs(optimizer, precision, n_train, batch_size, widths)
+    return int(params["max_epochs"])
 
 
 def _n_parameters(widths):

@@ -175,11 +175,14 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     hidden_layer_sizes : "auto" or tuple of int, default="auto"
         Width of each hidden layer. ``"auto"``: three layers of 192 when a
         network learns at least 1,000,000 target values (training rows x the
-        outputs it predicts); below that, with ``optimizer="auto"``, three
-        layers of the widest of 128, 64 and 32 that full-batch L-BFGS trains
-        within 2e7 training rows x network parameters (on smooth data it
-        reaches a lower error per second than minibatches on a wider network),
-        else three layers of 128. The choice is ``hidden_layer_sizes_``.
+        outputs it predicts), of 256 when those are also at least 15 per
+        parameter of that network and it trains at least 5,000 optimizer
+        steps (``max_epochs`` x batches per epoch); below that, with
+        ``optimizer="auto"``, three layers of the widest of 128, 64 and 32
+        that full-batch L-BFGS trains within 2e7 training rows x network
+        parameters (on smooth data it reaches a lower error per second than
+        minibatches on a wider network), else three layers of 128. The
+        choice is ``hidden_layer_sizes_``.
     activation : {"relu", "leaky_relu", "tanh", "gelu", "silu", "sin"}, \
             default="silu"
         Hidden-layer activation. Smooth activations fit smooth functions with

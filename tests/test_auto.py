@@ -155,10 +155,13 @@ def test_bfloat16_epoch_costs_the_casts_and_less_per_row():
 @pytest.mark.parametrize(
     ("n_train", "n_outputs", "multi_output", "native", "layers", "precision"),
     [
-        # Large: at least 1,000,000 target values per network.
-        (200_000, 19, "shared", True, (192, 192, 192), "bfloat16"),
+        # Large: at least 1,000,000 target values per network; 3 x 256 where
+        # they are 15 or more per parameter of it (3.8 million for 149,523
+        # parameters) and the budget buys 5,000 steps (bfloat16: 10,388).
+        (200_000, 19, "shared", True, (256, 256, 256), "bfloat16"),
+        # float32 buys 3 x 256 fewer steps: 3 x 192.
         (200_000, 19, "shared", False, (192, 192, 192), "float32"),  # no bfloat16
-        (1_000_000, 1, "shared", True, (192, 192, 192), "bfloat16"),
+        (1_000_000, 1, "shared", True, (192, 192, 192), "bfloat16"),  # 6.7 each
         # Small: below it.
         (999_999, 1, "shared", True, (128, 128, 128), "float32"),
         (100_000, 1, "shared", True, (128, 128, 128), "float32"),
@@ -192,9 +195,7 @@ def test_auto_architecture_widens_for_large_data(
 def test_auto_architecture_narrows_to_keep_lbfgs(n_train, layers, optimizer):
     plan = plan_for(n_train, n_outputs=1, n_inputs=3)
     assert (plan.hidden_layer_sizes, plan.optimizer) == (layers, optimizer)
-    assert plan.hidden_layer_sizes == sknnfit._auto._auto_layers(
-        "auto", False, n_train, 3, 1
-    )
+    assert plan.hidden_layer_sizes == sknnfit._auto._auto_layers("auto", n_train, 3, 1)
 
 
 def test_auto_architecture_keeps_the_default_width_for_a_chosen_optimizer():
@@ -202,6 +203,31 @@ def test_auto_architecture_keeps_the_default_width_for_a_chosen_optimizer():
     assert plan.hidden_layer_sizes == (128, 128, 128)
     plan = plan_for(500, n_outputs=1, n_inputs=3, optimizer="adamw")
     assert plan.hidden_layer_sizes == (128, 128, 128)
+
+
+@pytest.mark.parametrize(
+    ("n_train", "params", "layers"),
+    [
+        # 15 target values per parameter of 3 x 256 is 2,242,845 (149,523
+        # parameters for 50 inputs and 19 outputs): 118,045 rows.
+        (118_045, {}, (256, 256, 256)),
+        (118_044, {}, (192, 192, 192)),
+        # Steps: max_epochs x 196 batches of 1,024 rows; 26 epochs are 5,096.
+        (200_000, {"max_epochs": 26}, (256, 256, 256)),
+        (200_000, {"max_epochs": 25}, (192, 192, 192)),
+        # AdamW's steps are cheaper than Muon's: the budget buys more of them.
+        (200_000, {"optimizer": "adamw", "precision": "float32"}, (256, 256, 256)),
+        (200_000, {"optimizer": "muon", "precision": "float32"}, (192, 192, 192)),
+    ],
+)
+def test_auto_architecture_is_wider_with_data_and_steps_for_it(
+    monkeypatch, n_train, params, layers
+):
+    monkeypatch.setattr(sknnfit._auto, "native_bfloat16", lambda device: True)
+    assert sknnfit._auto.WIDE_VALUES_PER_PARAMETER == 15
+    assert sknnfit._auto.WIDE_MIN_STEPS == 5_000
+    plan = plan_for(n_train, **params)
+    assert plan.hidden_layer_sizes == layers
 
 
 def test_explicit_architecture_is_kept_on_large_data(monkeypatch):
