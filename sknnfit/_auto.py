@@ -104,8 +104,8 @@ BFLOAT16_STEP_SECONDS = 5e-4
 #: hidden_layer_sizes="auto" and precision="auto": a network that learns at
 #: least this many target values (training rows x the outputs it predicts) is
 #: trained on large data, where the error kept falling with more passes and
-#: more width. It gets LARGE_LAYERS and, where the device has native bfloat16,
-#: mixed precision; smaller data gets DEFAULT_LAYERS in float32.
+#: more width. It gets LARGE_LAYERS (or WIDE_LAYERS) and, where the device has
+#: native bfloat16, mixed precision; smaller data gets DEFAULT_LAYERS in float32.
 LARGE_DATA = 1_000_000
 
 #: Hidden layers of hidden_layer_sizes="auto" below and above LARGE_DATA.
@@ -300,7 +300,7 @@ def _large_layers(params, precision, n_train, n_values, n_inputs, n_outputs):
     optimizer, _, _ = _optimizer(params, n_train * _n_parameters(widths))
     batch_size = _batch_size(params["batch_size"], optimizer, n_train)
     epochs = _max_epochs(params, optimizer, precision, n_train, batch_size, widths)
-    steps = epochs * (1 if optimizer == "lbfgs" else math.ceil(n_train / batch_size))
+    steps = epochs * math.ceil(n_train / batch_size)  # L-BFGS: one batch
     return WIDE_LAYERS if steps >= WIDE_MIN_STEPS else LARGE_LAYERS
 
 

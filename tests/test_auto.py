@@ -218,6 +218,8 @@ def test_auto_architecture_keeps_the_default_width_for_a_chosen_optimizer():
         # AdamW's steps are cheaper than Muon's: the budget buys more of them.
         (200_000, {"optimizer": "adamw", "precision": "float32"}, (256, 256, 256)),
         (200_000, {"optimizer": "muon", "precision": "float32"}, (192, 192, 192)),
+        # An L-BFGS epoch is one full batch: far fewer than 5,000 steps.
+        (200_000, {"optimizer": "lbfgs"}, (192, 192, 192)),
     ],
 )
 def test_auto_architecture_is_wider_with_data_and_steps_for_it(
