@@ -295,9 +295,10 @@ def _large_layers(params, precision, n_train, n_values, n_inputs, n_outputs):
     ``n_values``: the target values the network learns (rows x its outputs).
     """
     widths = [n_inputs, *WIDE_LAYERS, n_outputs]
-    if n_values < WIDE_VALUES_PER_PARAMETER * _n_parameters(widths):
+    n_parameters = _n_parameters(widths)
+    if n_values < WIDE_VALUES_PER_PARAMETER * n_parameters:
         return LARGE_LAYERS
-    optimizer, _, _ = _optimizer(params, n_train * _n_parameters(widths))
+    optimizer, _, _ = _optimizer(params, n_train * n_parameters)
     batch_size = _batch_size(params["batch_size"], optimizer, n_train)
     epochs = _max_epochs(params, optimizer, precision, n_train, batch_size, widths)
     steps = epochs * math.ceil(n_train / batch_size)  # L-BFGS: one batch
@@ -404,10 +405,19 @@ def _auto_epochs(optimizer, precision, n_train, batch_size, widths):
     epochs = min(
         AUTO_EPOCHS[1], max(AUTO_EPOCHS[0], math.ceil(AUTO_STEPS / steps_per_epoch))
     )
-    seconds = epoch_seconds(steps_per_epoch, batch_size, n_parameters, precision)
-    if optimizer == "muon":
-        seconds += steps_per_epoch * muon_step_seconds(widths, precision)
+    seconds = steps_seconds(optimizer, precision, steps_per_epoch, batch_size, widths)
     return int(max(1, min(epochs, time_budget(n_train) // seconds)))
+
+
+def steps_seconds(optimizer, precision, steps, batch_size, widths):
+    """Seconds of ``steps`` first-order steps by the cost model.
+
+    :func:`epoch_seconds`, plus :func:`muon_step_seconds` a step for Muon.
+    """
+    seconds = epoch_seconds(steps, batch_size, _n_parameters(widths), precision)
+    if optimizer == "muon":
+        seconds += steps * muon_step_seconds(widths, precision)
+    return seconds
 
 
 def time_budget(n_train):

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .._auto import _n_parameters, epoch_seconds, muon_step_seconds
+from .._auto import steps_seconds
 
 
 def time_steps(
@@ -88,9 +88,7 @@ def time_steps(
             net = model.nets_[0][1]
             real = float(np.median(net.history[1:, "dur"])) / steps
             widths = [n_in, width, width, width, n_outputs]
-            modelled = epoch_seconds(1, batch, _n_parameters(widths), prec)
-            if opt == "muon":
-                modelled += muon_step_seconds(widths, prec)
+            modelled = steps_seconds(opt, prec, 1, batch, widths)
             rows.append(
                 {
                     "inputs": n_in,
