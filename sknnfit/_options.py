@@ -15,4 +15,4 @@ OPTIMIZERS = ("adam", "adamw", "muon", "sgd", "lbfgs", "signagree")
 
 LOSSES = ("mse", "mae", "huber", "relative", "peak", "quantile")
 
-LR_SCHEDULES = ("none", "onecycle", "wsd", "cosine", "plateau")
+LR_SCHEDULES = ("none", "linear", "onecycle", "wsd", "cosine", "plateau")

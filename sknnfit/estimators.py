@@ -222,7 +222,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         :class:`~sknnfit.training.optim.SignAgree`. The choice is
         ``optimizer_``.
     lr : "auto" or float, default="auto"
-        Learning rate (the peak of the one-cycle schedule). ``"auto"``: 5e-3
+        Learning rate (the peak of the schedule). ``"auto"``: 5e-3
         for Adam/AdamW/Muon, 1e-2 for SGD, 1.0 for L-BFGS, 1e-3 for SignAgree
         (``lr_``).
     weight_decay : float, default=0.0
@@ -233,19 +233,24 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         Passes over the training data (L-BFGS: steps of up to 20 evaluations).
         ``"auto"``: 200 for L-BFGS, and at most 2.5e9 / (training rows x
         network parameters); for first-order optimizers enough passes
-        for about 45,000 optimizer steps, between 200 and 400 (a one-cycle
+        for about 45,000 optimizer steps, between 200 and 400 (an annealed
         schedule needs steps to settle), and at most the passes a time budget
         allows: 3 ms per training row, between 40 s and 3.5 minutes, of a cost
         model of one x86-64 core (1.9 ms per step plus 1.65e-10 s per batch row
-        x network parameter; the per-row part 1.5 times as fast in bfloat16;
-        Muon adds 0.4 ms plus 6.5e-10 s x ``min(a, b)**2 * max(a, b)`` for each
-        hidden weight matrix of ``a`` x ``b``, the second 2.5 times as fast
-        where it runs in bfloat16). The choice is ``max_epochs_``.
+        x network parameter; in bfloat16 the per-row part 3.5 times as fast and
+        0.5 ms more per step; Muon adds 0.4 ms plus 6.5e-10 s x
+        ``min(a, b)**2 * max(a, b)`` for each hidden weight matrix of ``a`` x
+        ``b``, the second 2.5 times as fast where it runs in bfloat16). The
+        choice is ``max_epochs_``.
     batch_size : "auto" or int, default="auto"
         Rows per optimiser step. ``"auto"``: the whole training set for L-BFGS,
         else about 1/64 of the rows, rounded to a power of two in [32, 1024].
-    lr_schedule : {"auto", "none", "onecycle", "wsd", "cosine", "plateau"}, \
-            default="auto"
+    lr_schedule : {"auto", "none", "linear", "onecycle", "wsd", "cosine", \
+            "plateau"}, default="auto"
+        ``"linear"`` warms up from ``lr / 25`` to ``lr`` over the first 5% of
+        the optimizer steps of ``max_epochs`` and then decays linearly to
+        about zero at the last; ``"onecycle"`` warms up over 30% and decays
+        along a cosine (both PyTorch's ``OneCycleLR``, stepped every batch).
         ``"wsd"`` (warmup-stable-decay) warms up over 5% of ``max_epochs``,
         holds ``lr`` until the monitored loss has not improved for ``patience``
         epochs, then decays linearly over a quarter of the epochs run and stops
@@ -253,7 +258,7 @@ class NNRegressor(RegressorMixin, BaseEstimator):
         lowers the held-out loss by more than 10% (the plateau was the rate's,
         not the data's) goes on at a tenth of the rate. Without a plateau it decays
         over the last 20% of ``max_epochs``; it needs held-out rows (or
-        monitors the training loss). ``"auto"``: one-cycle for first-order
+        monitors the training loss). ``"auto"``: linear for first-order
         optimizers, cosine with ``batch_growth``, none for L-BFGS
         (``lr_schedule_``).
     batch_growth : bool, default=False
@@ -331,9 +336,9 @@ class NNRegressor(RegressorMixin, BaseEstimator):
     patience : "auto" or int, default="auto"
         Epochs without improvement before stopping (under ``"wsd"``: before
         its decay). ``"auto"``: 10 for L-BFGS (whose epochs are up to 20
-        full-batch steps); under a one-cycle or cosine schedule a quarter of
-        ``max_epochs_`` (at least 20: while the rate is high the held-out loss
-        wanders); 20 otherwise (``patience_``).
+        full-batch steps); under a linear, one-cycle or cosine schedule a
+        quarter of ``max_epochs_`` (at least 20: while the rate is high the
+        held-out loss wanders); 20 otherwise (``patience_``).
     tol : float, default=1e-4
         Relative improvement of the monitored loss that counts as progress.
     grad_clip : float or None, default=None

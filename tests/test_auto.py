@@ -261,14 +261,16 @@ def test_optimizer_auto_takes_lbfgs_for_small_work_only():
     small = plan_for(1000, n_outputs=1, n_inputs=3)
     assert (small.lr, small.lr_schedule) == (1.0, "none")
     large = plan_for(200_000)
-    assert (large.lr, large.lr_schedule) == (5e-3, "onecycle")
+    assert (large.lr, large.lr_schedule) == (5e-3, "linear")
 
 
-def test_onecycle_with_batch_growth_is_refused():
+@pytest.mark.parametrize("schedule", ["linear", "onecycle", "wsd"])
+def test_step_counted_schedules_with_batch_growth_are_refused(schedule):
     with pytest.raises(ValueError, match="batch_growth"):
-        plan_for(1000, lr_schedule="onecycle", batch_growth=True)
-    with pytest.raises(ValueError, match="batch_growth"):
-        plan_for(1000, lr_schedule="wsd", batch_growth=True)
+        plan_for(1000, lr_schedule=schedule, batch_growth=True)
+
+
+def test_batch_growth_takes_cosine():
     assert plan_for(1000, batch_growth=True, optimizer="adam").lr_schedule == "cosine"
 
 
@@ -312,6 +314,8 @@ def test_fitted_plan_reads_back_the_plan_a_fit_used(small_nn):
     [
         ("lbfgs", "none", 200, 10),
         ("adamw", "onecycle", 400, 100),
+        ("muon", "linear", 49, 20),
+        ("muon", "linear", 400, 100),
         ("adamw", "cosine", 40, 20),
         ("adam", "plateau", 400, 20),
         ("adamw", "wsd", 400, 20),  # it anneals before it stops

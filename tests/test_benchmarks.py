@@ -190,3 +190,32 @@ def test_small_writes_its_table_under_the_label(monkeypatch, tmp_path):
     text = (tmp_path / "small_x.md").read_text()
     assert "python benchmarks/small.py --functions line" in text
     assert (tmp_path / "small_x.csv").exists()
+
+
+@pytest.fixture(scope="module")
+def schedule():
+    return load("schedule")
+
+
+def test_schedule_pairs_the_two_schedules_per_seed(schedule):
+    table = schedule.run_case("square", 200, (0, 1))
+    assert list(table["seed"]) == [0, 1]
+    assert (table["optimizer"] == "auto").all()
+    assert (table["n_train"] == 200).all()
+    pd.testing.assert_series_equal(
+        table["ratio"], table["linear"] / table["onecycle"], check_names=False
+    )
+
+
+def test_schedule_report_splits_noisy_from_noise_free(schedule):
+    table = pd.DataFrame(
+        {
+            "problem": ["I.40.1", "I.40.1-noise1", "I.40.1-noise10"],
+            "ratio": [0.5, 2.0, 8.0],
+        }
+    )
+    text = schedule.report(table, "python benchmarks/schedule.py")
+    assert "- all: 2.000 over 3 fits" in text
+    assert "- noise-free: 0.500 over 1 fits" in text
+    assert "- noisy: 4.000 over 2 fits" in text
+    assert "Command: `python benchmarks/schedule.py`" in text

@@ -244,7 +244,9 @@ def test_every_optimizer_trains(small_nn, smooth_data, optimizer):
     assert np.isfinite(model.predict(X)).all()
 
 
-@pytest.mark.parametrize("schedule", ["none", "onecycle", "wsd", "cosine", "plateau"])
+@pytest.mark.parametrize(
+    "schedule", ["none", "linear", "onecycle", "wsd", "cosine", "plateau"]
+)
 @pytest.mark.parametrize("loss", ["mse", "mae", "huber"])
 def test_schedules_and_losses(small_nn, smooth_data, schedule, loss):
     X, y = smooth_data

@@ -185,9 +185,9 @@ def exact(record):
 def still_improving(curve, max_epochs, threshold=0.1):
     """Whether the best loss of the last 10% of epochs beats the earlier best by 10%.
 
-    Annealed schedules (one-cycle, cosine) always gain a little at the end as the
-    learning rate falls; a gain of more than 10% in the last tenth of training
-    means more epochs would clearly help.
+    Annealed schedules (linear, one-cycle, cosine) always gain a little at the
+    end as the learning rate falls; a gain of more than 10% in the last tenth
+    of training means more epochs would clearly help.
     """
     curve = [c for c in curve if np.isfinite(c)]
     k = max(2, max_epochs // 10)

@@ -187,6 +187,6 @@ def test_nnregressor_trains_with_muon():
     assert (model.optimizer_, model.lr_, model.lr_schedule_) == (
         "muon",
         5e-3,
-        "onecycle",
+        "linear",
     )
     assert model.score(Xs, ys) > 0.9
