@@ -199,8 +199,8 @@ class MuonAdamW(Optimizer):
     the gradient's few dominant directions. Weight decay is decoupled in both.
     Parameters that are not matrices, or not marked, take AdamW's step.
 
-    A learning-rate schedule that cycles ``betas[0]`` (one-cycle) changes
-    AdamW's momentum only; Muon's stays at ``momentum``.
+    A learning-rate schedule that cycles ``betas[0]`` (linear, one-cycle)
+    changes AdamW's momentum only; Muon's stays at ``momentum``.
 
     Parameters
     ----------
