@@ -79,18 +79,14 @@ def run_case(problem, n_train, seeds, optimizer="auto", n_jobs=None, data=None):
         for s in SCHEDULES
     }
     kwargs = {"problem_kwargs": {"n_train": n_train}} if data is None else {}
-    frames = []
-    for seed in seeds:
-        res = compare(
-            {problem: problem if data is None else data},
-            models,
-            seeds=[seed],
-            n_jobs=n_jobs,
-            progress=False,
-            **kwargs,
-        )
-        frames.append(res)
-    res = pd.concat(frames)
+    res = compare(
+        {problem: problem if data is None else data},
+        models,
+        seeds=list(seeds),
+        n_jobs=n_jobs,
+        progress=False,
+        **kwargs,
+    )
     wide = res.pivot(index="seed", columns="model", values="nrmse")
     if data is not None:
         kind = "real table"
